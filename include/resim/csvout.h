@@ -1,0 +1,34 @@
+/*
+ * csvout.h - output files written whole or not at all, and CSV fields.
+ *
+ * A named output is written to a temporary file beside it and renamed over
+ * it only when complete, so a killed run never leaves a torn file.
+ */
+#ifndef RESIM_CSVOUT_H
+#define RESIM_CSVOUT_H
+
+#include <stdio.h>
+
+#include "resim/error.h"
+
+typedef struct resim_out {
+    FILE *fp;            /* write here */
+    char path[1024];     /* final name, or "" for stdout */
+    char tmp[1100];      /* temporary name while writing */
+} resim_out;
+
+/* Opens path for writing through a temporary file; NULL or "-" is stdout. */
+int resim_out_open(resim_out *o, const char *path, resim_error *err);
+/* Flushes, syncs and renames the temporary file into place. */
+int resim_out_commit(resim_out *o, resim_error *err);
+/* Closes and removes the temporary file (safe after commit, and twice). */
+void resim_out_abort(resim_out *o);
+
+/* Writes a text field, quoted by libcsv only when it holds , " CR or LF. */
+void resim_csv_text(FILE *fp, const char *s);
+/* Writes a number that reads back within 1e-15 relative; NaN is an empty field. */
+void resim_csv_number(FILE *fp, double v);
+/* Formats a number as resim_csv_number does; returns the length. */
+int resim_format_number(char *buf, size_t size, double v);
+
+#endif

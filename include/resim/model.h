@@ -1,0 +1,78 @@
+/*
+ * model.h - the monthly engine (MODEL.md sections 1-7, deterministic mode).
+ *
+ * The caller owns the loop: resim_model_init sets the start state at the
+ * first simulated month (-warmup), and each resim_model_step simulates one
+ * month into a caller-owned block of E x G rows of RESIM_NMETRICS values
+ * (element-major, then group). Nothing is allocated after init.
+ */
+#ifndef RESIM_MODEL_H
+#define RESIM_MODEL_H
+
+#include <stddef.h>
+
+#include "resim/error.h"
+#include "resim/scenario.h"
+
+/* The metric columns of MODEL.md section 7, in output order. */
+#define RESIM_METRIC_LIST(X)            \
+    X(DEMAND, "demand")                 \
+    X(REQUIREMENT, "requirement")       \
+    X(ALT_CAPACITY, "alt_capacity")     \
+    X(ALT_SUPPLY, "alt_supply")         \
+    X(CHINA_APPLIED, "china_applied")   \
+    X(CHINA_APPROVED, "china_approved") \
+    X(CHINA_REJECTED, "china_rejected") \
+    X(CHINA_PENDING, "china_pending")   \
+    X(CHINA_ARRIVALS, "china_arrivals") \
+    X(STOCKPILE_RELEASE, "stockpile_release") \
+    X(NATIONAL_STOCKPILE, "national_stockpile") \
+    X(INVENTORY, "inventory")           \
+    X(CONSUMPTION, "consumption")       \
+    X(SHORTFALL, "shortfall")           \
+    X(AVAILABILITY, "availability")     \
+    X(COVER_DAYS, "cover_days")
+
+#define RESIM_METRIC_ENUM(id, name) RESIM_M_##id,
+enum { RESIM_METRIC_LIST(RESIM_METRIC_ENUM) RESIM_NMETRICS };
+#undef RESIM_METRIC_ENUM
+
+extern const char *const resim_metric_names[RESIM_NMETRICS];
+
+/* Output groups: `all` only, or also one per list status, or one per importer. */
+typedef enum { RESIM_BY_NONE, RESIM_BY_STATUS, RESIM_BY_IMPORTER } resim_grouping;
+
+typedef struct resim_model resim_model;
+
+/* Allocates a model for scenarios shaped like sc (elements, importers). */
+resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resim_error *err);
+void resim_model_free(resim_model *m); /* accepts NULL */
+
+/* Receives warnings from list moves (asked for more importers than there are). */
+void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx);
+
+/*
+ * Sets the start state of sc (MODEL.md section 6) at month -warmup, after
+ * the events dated on or before it. sc must have the element and importer
+ * counts the model was allocated for and must outlive the run. May grow the
+ * decision ring when sc's review delays are longer than any seen before.
+ */
+int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err);
+
+/* The month the next step simulates (negative during warm-up). */
+int resim_model_month(const resim_model *m);
+
+/* Number of groups per element in a step's output (1, 4 or 1 + importers). */
+size_t resim_model_groups(const resim_model *m);
+
+/*
+ * Simulates one month into out[(e * G + g) * RESIM_NMETRICS + metric].
+ * Group 0 is `all`; then none, watch, control (by status) or the importers
+ * in table order (by importer). cover_days is NaN where demand is 0.
+ */
+void resim_model_step(resim_model *m, double *out);
+
+/* Current list status of every importer (for tests and reports). */
+const unsigned char *resim_model_status(const resim_model *m);
+
+#endif

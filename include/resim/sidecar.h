@@ -1,0 +1,31 @@
+/*
+ * sidecar.h - run metadata beside an output file (FILE.json), so that the
+ * CSV itself stays plain for pandas, R and gnuplot.
+ */
+#ifndef RESIM_SIDECAR_H
+#define RESIM_SIDECAR_H
+
+#include <stdio.h>
+
+#include "resim/error.h"
+#include "resim/scenario.h"
+
+/* Hex SHA-256 of a file's bytes. */
+int resim_sha256_file(const char *path, char hex[65], resim_error *err);
+
+/* Writes s as a JSON string literal. */
+void resim_json_string(FILE *fp, const char *s);
+
+/*
+ * Writes the members every sidecar shares, as `"key": value,` lines inside
+ * an object the caller opened: version, command line, scenario path and
+ * hash, data file hashes, the resolved levers at the start and the event
+ * timeline.
+ */
+int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **argv,
+                         resim_error *err);
+
+/* Writes the timeline of sc as text, one event a line (for `resim check`). */
+void resim_timeline_print(FILE *fp, const resim_scenario *sc);
+
+#endif

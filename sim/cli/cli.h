@@ -1,0 +1,51 @@
+/* cli.h - shared pieces of the resim command line (private). */
+#ifndef RESIM_CLI_H
+#define RESIM_CLI_H
+
+#include <stddef.h>
+
+#include "resim/error.h"
+#include "resim/model.h"
+#include "resim/scenario.h"
+
+/* Exit codes: documented in `resim help` and the README. */
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+/* A scenario read from disk with its overrides applied, its data and resolution. */
+typedef struct cli_scenario {
+    resim_ini ini;
+    resim_data data;
+    resim_scenario sc;
+} cli_scenario;
+
+/* Collected command-line options shared by run, check and sweep. */
+typedef struct cli_opts {
+    const char *scenario;
+    const char **sets;
+    size_t n_sets;
+    const char *warmup;
+} cli_opts;
+
+int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err);
+void cli_unload(cli_scenario *s);
+void cli_warn(void *ctx, const char *msg);
+
+/*
+ * Matches argv[*i] against option `name` taking a value ("--name V" or
+ * "--name=V"). Returns 1 and sets *value on a match, 0 if it is another
+ * option, -1 (after printing a usage error) when the value is missing.
+ */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* Prints "resim: MESSAGE" and a hint to stderr; returns EXIT_USAGE. */
+int cli_usage(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Prints an error record to stderr; returns the exit code for it. */
+int cli_fail(const resim_error *err);
+
+int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
+
+#endif

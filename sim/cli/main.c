@@ -1,0 +1,123 @@
+/* main.c - the resim command: subcommands, help and exit codes. */
+#include <gsl/gsl_errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: resim COMMAND [ARGS]\n"
+    "\n"
+    "Scenario simulation of heavy-rare-earth supply to Japanese importers under\n"
+    "China's export licensing.\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO [options]    simulate and write the monthly CSV\n"
+    "      --set SECTION.KEY=VALUE   override any scenario key (repeatable),\n"
+    "                                e.g. policy.approval.watch=0.3 or\n"
+    "                                2026-02.list.add.control=40\n"
+    "      -o, --output FILE         write the CSV to FILE (via a temporary file)\n"
+    "                                and run metadata to FILE.json; default stdout\n"
+    "      --by status|importer      add rows per list status or per importer\n"
+    "      --warmup N                simulate N months before the start, unwritten\n"
+    "      --summary                 print per-element shortfall and availability\n"
+    "  check SCENARIO [--set ...] [--warmup N]\n"
+    "                            validate; print the resolved levers and timeline\n"
+    "  help                      this text\n"
+    "  --version                 the version\n"
+    "\n"
+    "exit codes: 0 success, 1 bad input or failed output (one line on stderr\n"
+    "names the file, line and key), 2 bad command line.\n";
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("resim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'resim help' for usage.\n", stderr);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const resim_error *err)
+{
+    fprintf(stderr, "resim: %s\n", err->msg);
+    return err->status == RESIM_EUSAGE ? EXIT_USAGE : EXIT_INPUT;
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage("option %s needs a value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+void cli_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "resim: warning: %s\n", msg);
+}
+
+int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int rc = resim_ini_read(&s->ini, o->scenario, err);
+    for (size_t k = 0; rc == RESIM_OK && k < o->n_sets; k++)
+        rc = resim_ini_set(&s->ini, o->sets[k], err);
+    if (rc == RESIM_OK && o->warmup != NULL)
+        rc = resim_ini_put(&s->ini, "scenario", "warmup_months", o->warmup, "--warmup", 0, err);
+    char dir[RESIM_PATH_MAX];
+    if (rc == RESIM_OK) {
+        resim_scenario_data_dir(&s->ini, dir, sizeof dir);
+        rc = resim_data_load(&s->data, dir, err);
+    }
+    if (rc == RESIM_OK)
+        rc = resim_scenario_resolve(&s->sc, &s->ini, &s->data, cli_warn, NULL, err);
+    if (rc != RESIM_OK)
+        cli_unload(s);
+    return rc;
+}
+
+void cli_unload(cli_scenario *s)
+{
+    resim_scenario_free(&s->sc);
+    resim_data_free(&s->data);
+    resim_ini_free(&s->ini);
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    if (argc < 2)
+        return cli_usage("no command given");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("resim %s\n", RESIM_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cli_check(argc - 1, argv + 1);
+    return cli_usage("unknown command '%s'", cmd);
+}

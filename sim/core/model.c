@@ -1,0 +1,468 @@
+/*
+ * model.c - one month of MODEL.md section 5 for every importer and element,
+ * from the start state of section 6. Pure computation into caller-owned
+ * arrays: no I/O, and nothing allocated after resim_model_init.
+ */
+#include "resim/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resim/licensing.h"
+
+#define RESIM_METRIC_NAME(id, name) name,
+const char *const resim_metric_names[RESIM_NMETRICS] = {RESIM_METRIC_LIST(RESIM_METRIC_NAME)};
+#undef RESIM_METRIC_NAME
+
+struct resim_model {
+    const resim_scenario *sc;
+    resim_grouping by;
+    size_t E, N, G;
+    size_t K;            /* decision ring length: longest kernel in the run */
+    size_t L1;           /* transit ring length: transit_months + 1 */
+    int t0, t;           /* first simulated month, next month to simulate */
+    size_t next_event;
+    resim_levers lv;
+    unsigned char *status;   /* [N] */
+    size_t *desc, *asc;      /* importers by exposure, ties by table order */
+    double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
+    double *ring;            /* [E*N*K]: volume to be decided, by month mod K */
+    double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
+    double *kern;            /* [NSTATUSES*K]: current kernel of each status */
+    size_t kfirst[RESIM_NSTATUSES], kend[RESIM_NSTATUSES];
+    double kmu[RESIM_NSTATUSES], kcv[RESIM_NSTATUSES];
+    double *scratch;         /* [8*N] per-importer values of the element in hand */
+    resim_warn_fn warn;
+    void *warn_ctx;
+};
+
+enum { S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
+
+/* Orders importers for list moves (MODEL.md section 3) by insertion sort,
+ * which is stable and needs no global comparator state. */
+static void sort_exposure(size_t *idx, const double *x, size_t n, int descending)
+{
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    for (size_t i = 1; i < n; i++) {
+        size_t v = idx[i], j = i;
+        while (j > 0 && (descending ? x[idx[j - 1]] < x[v] : x[idx[j - 1]] > x[v])) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = v;
+    }
+}
+
+void resim_model_free(resim_model *m)
+{
+    if (m == NULL)
+        return;
+    free(m->status);
+    free(m->desc);
+    free(m->asc);
+    free(m->inv);
+    free(m->pend);
+    free(m->intr);
+    free(m->ring);
+    free(m->trans);
+    free(m->kern);
+    free(m->scratch);
+    free(m);
+}
+
+resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resim_error *err)
+{
+    resim_model *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+        return NULL;
+    }
+    size_t E = sc->n_elements, N = sc->n_importers;
+    m->by = by;
+    m->E = E;
+    m->N = N;
+    m->G = by == RESIM_BY_NONE ? 1 : by == RESIM_BY_STATUS ? 1 + RESIM_NSTATUSES : 1 + N;
+    m->status = malloc(N);
+    m->desc = malloc(N * sizeof *m->desc);
+    m->asc = malloc(N * sizeof *m->asc);
+    m->inv = malloc(E * N * sizeof(double));
+    m->pend = malloc(E * N * sizeof(double));
+    m->intr = malloc(E * N * sizeof(double));
+    m->scratch = malloc(S_N * N * sizeof(double));
+    if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch) {
+        resim_model_free(m);
+        resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+        return NULL;
+    }
+    return m;
+}
+
+void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx)
+{
+    m->warn = fn;
+    m->warn_ctx = ctx;
+}
+
+int resim_model_month(const resim_model *m) { return m->t; }
+size_t resim_model_groups(const resim_model *m) { return m->G; }
+const unsigned char *resim_model_status(const resim_model *m) { return m->status; }
+
+/* ------------------------------------------------------------ levers */
+
+static int is_delay_offset(size_t off, int *status)
+{
+    for (int s = 0; s < RESIM_NSTATUSES; s++)
+        if (off == offsetof(resim_levers, delay_mean_days) + (size_t)s * sizeof(double) ||
+            off == offsetof(resim_levers, delay_cv) + (size_t)s * sizeof(double)) {
+            *status = s;
+            return 1;
+        }
+    return 0;
+}
+
+static size_t horizon(const resim_scenario *sc) { return (size_t)(sc->warmup + sc->months); }
+
+/* The longest kernel any status has at any time in the run. */
+static size_t ring_length(const resim_scenario *sc)
+{
+    resim_levers lv = sc->initial;
+    size_t cap = horizon(sc), K = 1, first, end;
+    for (int s = 0; s < RESIM_NSTATUSES; s++) {
+        resim_licensing_kernel(lv.delay_mean_days[s], lv.delay_cv[s], cap, NULL, &first, &end);
+        K = end > K ? end : K;
+    }
+    for (size_t k = 0; k < sc->n_events; k++) {
+        const resim_event *ev = &sc->events[k];
+        int s;
+        if (ev->kind != RESIM_EV_SET || !is_delay_offset(ev->offset, &s))
+            continue;
+        memcpy((char *)&lv + ev->offset, &ev->value, sizeof ev->value);
+        resim_licensing_kernel(lv.delay_mean_days[s], lv.delay_cv[s], cap, NULL, &first, &end);
+        K = end > K ? end : K;
+    }
+    return K;
+}
+
+static void refresh_kernels(resim_model *m)
+{
+    for (int s = 0; s < RESIM_NSTATUSES; s++) {
+        double mu = m->lv.delay_mean_days[s], cv = m->lv.delay_cv[s];
+        if (mu == m->kmu[s] && cv == m->kcv[s])
+            continue;
+        resim_licensing_kernel(mu, cv, m->K, m->kern + (size_t)s * m->K, &m->kfirst[s], &m->kend[s]);
+        m->kmu[s] = mu;
+        m->kcv[s] = cv;
+    }
+}
+
+static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
+{
+    if (m->warn == NULL)
+        return;
+    char msg[512];
+    const resim_ini_entry *e = ev->entry;
+    snprintf(msg, sizeof msg, "%s:%ld: [%s] %s = %s: only %zu importers could move", e->file,
+             e->line, e->section, e->key, e->value, moved);
+    m->warn(m->warn_ctx, msg);
+}
+
+/* list.add / list.remove (MODEL.md section 3): deterministic by exposure. */
+static void list_move(resim_model *m, const resim_event *ev)
+{
+    size_t want = (size_t)ev->value, moved = 0;
+    int to = ev->status;
+    for (size_t k = 0; k < m->N && moved < want; k++) {
+        if (ev->kind == RESIM_EV_LIST_ADD) {
+            size_t i = m->desc[k];
+            int ok = to == RESIM_CONTROL ? m->status[i] != RESIM_CONTROL : m->status[i] == RESIM_NONE;
+            if (ok) {
+                m->status[i] = (unsigned char)to;
+                moved++;
+            }
+        } else {
+            size_t i = m->asc[k];
+            if (m->status[i] == to) {
+                m->status[i] = RESIM_NONE;
+                moved++;
+            }
+        }
+    }
+    if (moved < want)
+        warn_moves(m, ev, moved);
+}
+
+static void apply_event(resim_model *m, const resim_event *ev)
+{
+    const resim_scenario *sc = m->sc;
+    unsigned char *ctrl = m->lv.controlled;
+    switch (ev->kind) {
+    case RESIM_EV_SET:
+        memcpy((char *)&m->lv + ev->offset, &ev->value, sizeof ev->value);
+        break;
+    case RESIM_EV_CONTROLLED:
+        memcpy(ctrl, ev->elements, RESIM_MAX_ELEMENTS);
+        break;
+    case RESIM_EV_CONTROLLED_ADD:
+    case RESIM_EV_CONTROLLED_REMOVE:
+        for (size_t x = 0; x < RESIM_MAX_ELEMENTS; x++)
+            if (ev->elements[x])
+                ctrl[x] = ev->kind == RESIM_EV_CONTROLLED_ADD;
+        break;
+    case RESIM_EV_LIST_ADD:
+    case RESIM_EV_LIST_REMOVE:
+        list_move(m, ev);
+        break;
+    case RESIM_EV_LIST_SET:
+        for (size_t k = 0; k < ev->set_count; k++) {
+            const resim_list_assign *a = &sc->list_set[ev->set_first + k];
+            m->status[a->importer] = (unsigned char)a->status;
+        }
+        break;
+    }
+}
+
+static void apply_events(resim_model *m, int t)
+{
+    const resim_scenario *sc = m->sc;
+    while (m->next_event < sc->n_events && sc->events[m->next_event].month <= t)
+        apply_event(m, &sc->events[m->next_event++]);
+}
+
+/* ------------------------------------------------------------ supply */
+
+/* D_e(t), MODEL.md section 5 step 2. */
+static double national_demand(const resim_levers *lv, size_t x, int t)
+{
+    return lv->base_tpy[x] / 12 * pow(1 + lv->growth[x], t / 12.0);
+}
+
+/* A_e(t), MODEL.md section 5 step 3. */
+static double alt_capacity(const resim_model *m, size_t e, int t)
+{
+    const resim_scenario *sc = m->sc;
+    const resim_levers *lv = &m->lv;
+    double A = 0;
+    for (size_t k = 0; k < sc->n_sources; k++) {
+        if (sc->source_element[k] != e)
+            continue;
+        const resim_source_levers *s = &lv->source[sc->source[k]];
+        double start = s->start + lv->alt_delay_months + s->delay_months;
+        if (t < start)
+            continue;
+        double ramp = s->ramp_months > 1 ? s->ramp_months : 1;
+        double full = start + ramp - 1;
+        double r = fmin(1, (t - start + 1) / ramp);
+        double cap = s->capacity_tpy * lv->alt_capacity_factor * s->capacity_factor * r *
+                     pow(1 + s->growth, fmax(0, t - full) / 12);
+        A += s->japan_share * cap / 12;
+    }
+    return A;
+}
+
+/* Share of demand China must cover: 1 - min(1, A_e / D_e). */
+static double china_fraction(double De, double Ae) { return De > 0 ? 1 - fmin(1, Ae / De) : 0; }
+
+/* ------------------------------------------------------------ init */
+
+int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
+{
+    if (sc->n_elements != m->E || sc->n_importers != m->N)
+        return resim_error_set(err, RESIM_EINVAL, NULL, 0,
+                               "scenario shape differs from the model's allocation");
+    size_t E = m->E, N = m->N;
+    size_t K = ring_length(sc), L1 = (size_t)sc->transit + 1;
+    if (K > m->K || L1 > m->L1) {
+        size_t nk = K > m->K ? K : m->K, nl = L1 > m->L1 ? L1 : m->L1;
+        double *ring = realloc(m->ring, E * N * nk * sizeof(double));
+        if (ring != NULL)
+            m->ring = ring;
+        double *kern = realloc(m->kern, RESIM_NSTATUSES * nk * sizeof(double));
+        if (kern != NULL)
+            m->kern = kern;
+        double *trans = realloc(m->trans, E * N * nl * sizeof(double));
+        if (trans != NULL)
+            m->trans = trans;
+        if (ring == NULL || kern == NULL || trans == NULL)
+            return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    }
+    m->K = K;
+    m->L1 = L1;
+    m->sc = sc;
+    m->t0 = m->t = -sc->warmup;
+    m->next_event = 0;
+    m->lv = sc->initial;
+    memcpy(m->status, sc->data->status0, N);
+    sort_exposure(m->desc, sc->data->exposure, N, 1);
+    sort_exposure(m->asc, sc->data->exposure, N, 0);
+    memset(m->ring, 0, E * N * K * sizeof(double));
+    memset(m->trans, 0, E * N * L1 * sizeof(double));
+    memset(m->pend, 0, E * N * sizeof(double));
+    for (int s = 0; s < RESIM_NSTATUSES; s++)
+        m->kmu[s] = m->kcv[s] = NAN; /* forces a refresh */
+
+    /* Events dated on or before the first month take effect in it (section 1). */
+    apply_events(m, m->t0);
+
+    /* Section 6: inventory at target; the flow c0 approved in each of the L
+     * months before t0 arrives in months t0 .. t0+L-1. */
+    const double *cover = sc->data->cover;
+    int L = sc->transit;
+    for (size_t e = 0; e < E; e++) {
+        double De = national_demand(&m->lv, sc->element[e], m->t0);
+        double frac = china_fraction(De, alt_capacity(m, e, m->t0));
+        for (size_t i = 0; i < N; i++) {
+            size_t b = e * N + i;
+            double D = sc->share[b] * De;
+            double c0 = fmax(0, D * frac);
+            m->inv[b] = cover[i] * D;
+            m->intr[b] = L * c0;
+            double *tr = m->trans + b * L1;
+            /* Approval of month t0-j sits in slot (-j) mod L1 = L1-j. */
+            for (int j = 1; j <= L; j++)
+                tr[L1 - (size_t)j] = c0;
+        }
+    }
+    return RESIM_OK;
+}
+
+/* ------------------------------------------------------------ step */
+
+static void add_flows(double *row, double D, double R, double alt, double a, double ap, double rj,
+                      double pend, double arr, double rel, double inv, double C)
+{
+    /* Shortfall is summed as D - C per importer, so it is exactly 0 when met. */
+    row[RESIM_M_SHORTFALL] += D - C;
+    row[RESIM_M_DEMAND] += D;
+    row[RESIM_M_REQUIREMENT] += R;
+    row[RESIM_M_ALT_SUPPLY] += alt;
+    row[RESIM_M_CHINA_APPLIED] += a;
+    row[RESIM_M_CHINA_APPROVED] += ap;
+    row[RESIM_M_CHINA_REJECTED] += rj;
+    row[RESIM_M_CHINA_PENDING] += pend;
+    row[RESIM_M_CHINA_ARRIVALS] += arr;
+    row[RESIM_M_STOCKPILE_RELEASE] += rel;
+    row[RESIM_M_INVENTORY] += inv;
+    row[RESIM_M_CONSUMPTION] += C;
+}
+
+static void finish_row(double *row, double Ae, double Ne)
+{
+    row[RESIM_M_ALT_CAPACITY] = Ae;
+    row[RESIM_M_NATIONAL_STOCKPILE] = Ne;
+    double D = row[RESIM_M_DEMAND];
+    row[RESIM_M_AVAILABILITY] = D > 0 ? row[RESIM_M_CONSUMPTION] / D : 1;
+    row[RESIM_M_COVER_DAYS] = D > 0 ? row[RESIM_M_INVENTORY] / (D / RESIM_MONTH_DAYS) : NAN;
+}
+
+void resim_model_step(resim_model *m, double *out)
+{
+    const resim_scenario *sc = m->sc;
+    const resim_levers *lv = &m->lv;
+    const double *cover = sc->data->cover, *mil = sc->data->military;
+    const double M = RESIM_MONTH_DAYS, tau = sc->adjust;
+    const size_t E = m->E, N = m->N, G = m->G, K = m->K, L1 = m->L1;
+    const int t = m->t, L = sc->transit;
+    const size_t u = (size_t)(t - m->t0), slot = u % K;
+    double *sR = m->scratch + S_R * N, *sAlt = m->scratch + S_ALT * N;
+    double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
+    double *sRj = m->scratch + S_REJ * N, *sArr = m->scratch + S_ARR * N;
+    double *sAv = m->scratch + S_AVAIL * N, *sUn = m->scratch + S_UNMET * N;
+
+    apply_events(m, t); /* step 1 */
+    refresh_kernels(m);
+    memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
+
+    for (size_t e = 0; e < E; e++) {
+        const size_t x = sc->element[e];
+        const double *share = sc->share + e * N;
+        const double De = national_demand(lv, x, t);       /* step 2 */
+        const double Ae = alt_capacity(m, e, t);            /* step 3 */
+        const double frac = china_fraction(De, Ae);
+        const int ctrl = lv->controlled[x];
+        double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
+
+        /* Step 4: requirement from inventory and supply-line gaps. */
+        double sumR = 0;
+        for (size_t i = 0; i < N; i++) {
+            double D = share[i] * De;
+            double lead = ctrl ? lv->delay_mean_days[m->status[i]] / M + L : L;
+            double gap = (cover[i] * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
+            double R = D + gap / tau;
+            sR[i] = R > 0 ? R : 0;
+            sumR += sR[i];
+        }
+
+        /* Steps 5-7: alternative purchases, filing, decisions, arrivals. */
+        double sumD = 0, sumMin = 0, sumUnmet = 0;
+        for (size_t i = 0; i < N; i++) {
+            const size_t b = e * N + i;
+            const int s = m->status[i];
+            double D = share[i] * De, R = sR[i];
+            double alt = sumR > 0 ? fmin(R, Ae * R / sumR) : 0;
+            double a = R - alt;
+            double *ring = m->ring + b * K;
+            if (ctrl) {
+                const double *w = m->kern + (size_t)s * K;
+                size_t k = m->kfirst[s], end = m->kend[s], pos = (u + k) % K;
+                for (; k < end; k++) {
+                    ring[pos] += a * w[k];
+                    if (++pos == K)
+                        pos = 0;
+                }
+            } else {
+                ring[slot] += a; /* w[0] = 1: decided at once */
+            }
+            double dec = ring[slot];
+            ring[slot] = 0;
+            pend[i] += a - dec;
+            double p = ctrl ? lv->approval[s] * (1 - mil[i] * lv->military_ban) : 1;
+            double ap = p * dec;
+            double *tr = m->trans + b * L1;
+            tr[u % L1] = ap;
+            double arr = tr[(u + 1) % L1]; /* approved in month t - L */
+            intr[i] += ap - arr;
+            double avail = inv[i] + arr + alt;
+            double unmet = D > avail ? D - avail : 0;
+            sumD += D;
+            sumMin += D < avail ? D : avail;
+            sumUnmet += unmet;
+            sAlt[i] = alt;
+            sA[i] = a;
+            sAp[i] = ap;
+            sRj[i] = dec - ap;
+            sArr[i] = arr;
+            sAv[i] = avail;
+            sUn[i] = unmet;
+        }
+
+        /* Step 8: the national stockpile releases when availability drops. */
+        double *Ne = &m->lv.stock_tonnes[x];
+        double before = sumD > 0 ? sumMin / sumD : 1, Rel = 0;
+        if (lv->stock_enabled != 0 && *Ne > 0 && before < lv->stock_trigger) {
+            Rel = fmin(fmin(*Ne, lv->stock_release_max[x]), sumUnmet);
+            *Ne -= Rel;
+        }
+
+        /* Step 9: consumption, shortfall and closing inventory. */
+        double *all = out + e * G * RESIM_NMETRICS;
+        for (size_t i = 0; i < N; i++) {
+            double D = share[i] * De;
+            double rel = sumUnmet > 0 ? Rel * sUn[i] / sumUnmet : 0;
+            double have = sAv[i] + rel;
+            double C = D < have ? D : have;
+            inv[i] = have - C;
+            add_flows(all, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C);
+            if (m->by != RESIM_BY_NONE) {
+                size_t g = m->by == RESIM_BY_STATUS ? 1 + (size_t)m->status[i] : 1 + i;
+                add_flows(all + g * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
+                          pend[i], sArr[i], rel, inv[i], C);
+            }
+        }
+        for (size_t g = 0; g < G; g++)
+            finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
+    }
+    m->t++;
+}
