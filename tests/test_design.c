@@ -1,0 +1,182 @@
+/* test_design.c - grid, Latin hypercube and Sobol designs by point index. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_qrng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resim/design.h"
+
+/* Grid: the full product, last key fastest, ends exact. */
+static void test_grid_order(void **state)
+{
+    (void)state;
+    double lo[3] = {0.125, -2.385, 7}, hi[3] = {0.875, 4.615, 7};
+    size_t lv[3] = {4, 3, 1};
+    resim_error err = {0};
+    resim_design *d = resim_design_alloc(RESIM_DESIGN_GRID, 3, lo, hi, lv, 0, 0, &err);
+    assert_non_null(d);
+    assert_int_equal(resim_design_size(d), 12);
+    double x[3];
+    size_t seen[4][3] = {{0}};
+    for (size_t i = 0; i < 12; i++) {
+        assert_int_equal(resim_design_point(d, NULL, i, x, &err), RESIM_OK);
+        size_t a = i / 3, b = i % 3;
+        double xa = a == 3 ? 0.875 : 0.125 + 0.75 * (double)a / 3;
+        double xb = b == 2 ? 4.615 : -2.385 + 7.0 * (double)b / 2;
+        assert_true(x[0] == xa);
+        assert_true(x[1] == xb);
+        assert_true(x[2] == 7);
+        seen[a][b]++;
+    }
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < 3; b++)
+            assert_int_equal(seen[a][b], 1);
+    assert_int_equal(resim_design_point(d, NULL, 12, x, &err), RESIM_EINVAL);
+    resim_design_free(d);
+}
+
+/* LHS: every stratum of every key is hit exactly once; the seed decides. */
+static void test_lhs_strata(void **state)
+{
+    (void)state;
+    enum { N = 97, K = 3 };
+    double lo[K] = {0.2385, -10, 100}, hi[K] = {0.9, 31.5, 100.5};
+    resim_error err = {0};
+    resim_design *d = resim_design_alloc(RESIM_DESIGN_LHS, K, lo, hi, NULL, N, 2385, &err);
+    assert_non_null(d);
+    assert_int_equal(resim_design_size(d), N);
+    int hit[K][N];
+    memset(hit, 0, sizeof hit);
+    double x[K], first[K];
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(resim_design_point(d, NULL, i, x, &err), RESIM_OK);
+        if (i == 0)
+            memcpy(first, x, sizeof x);
+        for (size_t k = 0; k < K; k++) {
+            assert_true(x[k] >= lo[k] && x[k] <= hi[k]);
+            double t = (x[k] - lo[k]) / (hi[k] - lo[k]) * N;
+            size_t s = (size_t)floor(t);
+            /* A value within rounding of a boundary belongs to one side only. */
+            if (s == N)
+                s = N - 1;
+            hit[k][s]++;
+        }
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t s = 0; s < N; s++)
+            assert_int_equal(hit[k][s], 1);
+    /* Same seed, same design; another seed, another design. */
+    resim_design *same = resim_design_alloc(RESIM_DESIGN_LHS, K, lo, hi, NULL, N, 2385, &err);
+    resim_design *other = resim_design_alloc(RESIM_DESIGN_LHS, K, lo, hi, NULL, N, 2386, &err);
+    assert_non_null(same);
+    assert_non_null(other);
+    assert_int_equal(resim_design_point(same, NULL, 0, x, &err), RESIM_OK);
+    assert_memory_equal(x, first, sizeof x);
+    assert_int_equal(resim_design_point(other, NULL, 0, x, &err), RESIM_OK);
+    assert_true(memcmp(x, first, sizeof x) != 0);
+    resim_design_free(same);
+    resim_design_free(other);
+    resim_design_free(d);
+}
+
+/* Sobol: the points are gsl_qrng_sobol's, scaled, in any visiting order. */
+static void test_sobol_equals_gsl(void **state)
+{
+    (void)state;
+    enum { N = 64, K = 5 };
+    double lo[K] = {0, -1, 2.385, 10, 0.5}, hi[K] = {1, 1, 3.385, 1010, 0.5};
+    resim_error err = {0};
+    resim_design *d = resim_design_alloc(RESIM_DESIGN_SOBOL, K, lo, hi, NULL, N, 0, &err);
+    assert_non_null(d);
+    resim_design_cursor *c = resim_design_cursor_alloc(d, &err);
+    assert_non_null(c);
+    gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, K);
+    double u[N][K], x[K];
+    for (size_t i = 0; i < N; i++)
+        gsl_qrng_get(q, u[i]);
+    gsl_qrng_free(q);
+    /* Forward, then a few jumps back and forth. */
+    size_t order[N + 6];
+    for (size_t i = 0; i < N; i++)
+        order[i] = i;
+    size_t jumps[6] = {5, 5, 63, 0, 17, 3};
+    memcpy(order + N, jumps, sizeof jumps);
+    for (size_t n = 0; n < N + 6; n++) {
+        size_t i = order[n];
+        assert_int_equal(resim_design_point(d, c, i, x, &err), RESIM_OK);
+        for (size_t k = 0; k < K; k++)
+            assert_true(x[k] == lo[k] + u[i][k] * (hi[k] - lo[k]));
+    }
+    /* Without a cursor a Sobol design cannot step. */
+    assert_int_equal(resim_design_point(d, NULL, 0, x, &err), RESIM_EINVAL);
+    resim_design_cursor_free(c);
+    resim_design_free(d);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    double lo[41], hi[41];
+    size_t lv[41];
+    for (size_t k = 0; k < 41; k++) {
+        lo[k] = 0;
+        hi[k] = 2.385;
+        lv[k] = 2;
+    }
+    resim_error err = {0};
+    /* More than 40 Sobol dimensions: an error, not GSL's unusable generator. */
+    assert_null(resim_design_alloc(RESIM_DESIGN_SOBOL, 41, lo, hi, NULL, 10, 0, &err));
+    assert_int_equal(err.status, RESIM_EINVAL);
+    assert_non_null(strstr(err.msg, "at most 40"));
+    resim_design *d = resim_design_alloc(RESIM_DESIGN_SOBOL, 40, lo, hi, NULL, 10, 0, &err);
+    assert_non_null(d);
+    resim_design_free(d);
+    /* Empty range, no points, no levels, no keys, a grid too large. */
+    double blo = 3, bhi = 2;
+    assert_null(resim_design_alloc(RESIM_DESIGN_LHS, 1, &blo, &bhi, NULL, 10, 1, &err));
+    assert_non_null(strstr(err.msg, "empty"));
+    double nlo = NAN;
+    assert_null(resim_design_alloc(RESIM_DESIGN_LHS, 1, &nlo, hi, NULL, 10, 1, &err));
+    assert_null(resim_design_alloc(RESIM_DESIGN_LHS, 1, lo, hi, NULL, 0, 1, &err));
+    assert_null(resim_design_alloc(RESIM_DESIGN_SOBOL, 1, lo, hi, NULL, 0, 1, &err));
+    size_t zero = 0;
+    assert_null(resim_design_alloc(RESIM_DESIGN_GRID, 1, lo, hi, &zero, 0, 0, &err));
+    assert_null(resim_design_alloc(RESIM_DESIGN_GRID, 1, lo, hi, NULL, 0, 0, &err));
+    assert_null(resim_design_alloc(RESIM_DESIGN_GRID, 0, lo, hi, lv, 0, 0, &err));
+    size_t big[41];
+    for (size_t k = 0; k < 41; k++)
+        big[k] = 1000;
+    assert_null(resim_design_alloc(RESIM_DESIGN_GRID, 41, lo, hi, big, 0, 0, &err));
+    assert_non_null(strstr(err.msg, "too many"));
+    /* A one-level grid sits at lo; a degenerate range is fine. */
+    size_t one = 1;
+    d = resim_design_alloc(RESIM_DESIGN_GRID, 1, &hi[0], &hi[0], &one, 0, 0, &err);
+    assert_non_null(d);
+    double x;
+    assert_int_equal(resim_design_point(d, NULL, 0, &x, &err), RESIM_OK);
+    assert_true(x == 2.385);
+    assert_int_equal(resim_design_point(d, NULL, 1, &x, &err), RESIM_EINVAL);
+    resim_design_free(d);
+    resim_design_free(NULL);
+    resim_design_cursor_free(NULL);
+    assert_string_equal(resim_design_kind_name(RESIM_DESIGN_LHS), "lhs");
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grid_order),
+        cmocka_unit_test(test_lhs_strata),
+        cmocka_unit_test(test_sobol_equals_gsl),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
