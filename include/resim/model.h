@@ -9,6 +9,7 @@
 #ifndef RESIM_MODEL_H
 #define RESIM_MODEL_H
 
+#include <gsl/gsl_rng.h>
 #include <stddef.h>
 
 #include "resim/error.h"
@@ -47,6 +48,14 @@ typedef struct resim_model resim_model;
 /* Allocates a model for scenarios shaped like sc (elements, importers). */
 resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resim_error *err);
 void resim_model_free(resim_model *m); /* accepts NULL */
+
+/*
+ * Switches the stochastic mode of MODEL.md section 8 on (or off with NULLs)
+ * before resim_model_init: `lots` draws lot decision months and approvals,
+ * `lists` the random list process of the scenario's [list_process]. The
+ * generators belong to the caller, who positions them per replicate.
+ */
+void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists);
 
 /* Receives warnings from list moves (asked for more importers than there are). */
 void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx);

@@ -185,7 +185,17 @@ typedef struct resim_scenario {
     size_t n_events;
     resim_list_assign *list_set; /* owned */
     size_t n_list_set;
+
+    /* Stochastic mode only (MODEL.md section 8). */
+    double lot_tonnes[RESIM_MAX_ELEMENTS]; /* [stochastic] lot size, by element */
+    int has_list_process;                  /* a [list_process] section was given */
+    double list_rate[2][RESIM_NSTATUSES];  /* [list_process] batches per year: [0] add, [1] remove */
+    double list_batch[2][RESIM_NSTATUSES]; /* importers per batch */
+    int list_start;                        /* model month the process starts */
 } resim_scenario;
+
+/* Default lot size of an application in the stochastic mode, t. */
+#define RESIM_DEFAULT_LOT_TONNES 1.0
 
 /*
  * Resolves raw entries against the data into a scenario. Unknown sections
@@ -195,6 +205,14 @@ typedef struct resim_scenario {
 int resim_scenario_resolve(resim_scenario *sc, const resim_ini *ini, const resim_data *data,
                            resim_warn_fn warn, void *ctx, resim_error *err);
 void resim_scenario_free(resim_scenario *sc); /* accepts a zeroed record */
+
+/*
+ * Whether section/key is a numeric key that may take a distribution in an
+ * ensemble, and its valid range [lo, hi]. Returns 0 if so, -1 if the key is
+ * not numeric (text, lists, dates, switches) or unknown.
+ */
+int resim_key_range(const resim_data *d, const char *section, const char *key, double *lo,
+                    double *hi);
 
 /* Data directory named by an INI (its `data` key, relative to the INI file). */
 void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "resim/licensing.h"
 
 #define RESIM_METRIC_NAME(id, name) name,
@@ -30,12 +32,18 @@ struct resim_model {
     double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
     double *ring;            /* [E*N*K]: volume to be decided, by month mod K */
     double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
-    double *kern;            /* [NSTATUSES*K]: current kernel of each status */
+    double *kern;            /* [NSTATUSES*(K+1)]: current kernel of each status,
+                                then the mass decided after the horizon */
     size_t kfirst[RESIM_NSTATUSES], kend[RESIM_NSTATUSES];
     double kmu[RESIM_NSTATUSES], kcv[RESIM_NSTATUSES];
     double *scratch;         /* [8*N] per-importer values of the element in hand */
     resim_warn_fn warn;
     void *warn_ctx;
+
+    /* Stochastic mode (MODEL.md section 8); NULL generators: deterministic. */
+    gsl_rng *lots_rng, *list_rng;
+    double *ring_lots;       /* [E*N*K]: lots to be decided, by month mod K */
+    unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
 };
 
 enum { S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
@@ -70,6 +78,8 @@ void resim_model_free(resim_model *m)
     free(m->trans);
     free(m->kern);
     free(m->scratch);
+    free(m->ring_lots);
+    free(m->counts);
     free(m);
 }
 
@@ -98,6 +108,12 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
         return NULL;
     }
     return m;
+}
+
+void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists)
+{
+    m->lots_rng = lots;
+    m->list_rng = lists;
 }
 
 void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx)
@@ -152,7 +168,13 @@ static void refresh_kernels(resim_model *m)
         double mu = m->lv.delay_mean_days[s], cv = m->lv.delay_cv[s];
         if (mu == m->kmu[s] && cv == m->kcv[s])
             continue;
-        resim_licensing_kernel(mu, cv, m->K, m->kern + (size_t)s * m->K, &m->kfirst[s], &m->kend[s]);
+        double *w = m->kern + (size_t)s * (m->K + 1);
+        resim_licensing_kernel(mu, cv, m->K, w, &m->kfirst[s], &m->kend[s]);
+        /* Mass decided after the horizon, for the lot draws. */
+        double tail = 1;
+        for (size_t k = m->kfirst[s]; k < m->kend[s]; k++)
+            tail -= w[k];
+        w[m->kend[s]] = tail > 0 ? tail : 0;
         m->kmu[s] = mu;
         m->kcv[s] = cv;
     }
@@ -279,13 +301,19 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
         double *ring = realloc(m->ring, E * N * nk * sizeof(double));
         if (ring != NULL)
             m->ring = ring;
-        double *kern = realloc(m->kern, RESIM_NSTATUSES * nk * sizeof(double));
+        double *kern = realloc(m->kern, RESIM_NSTATUSES * (nk + 1) * sizeof(double));
         if (kern != NULL)
             m->kern = kern;
+        unsigned int *counts = realloc(m->counts, (nk + 1) * sizeof *counts);
+        if (counts != NULL)
+            m->counts = counts;
+        double *lots = realloc(m->ring_lots, E * N * nk * sizeof(double));
+        if (lots != NULL)
+            m->ring_lots = lots;
         double *trans = realloc(m->trans, E * N * nl * sizeof(double));
         if (trans != NULL)
             m->trans = trans;
-        if (ring == NULL || kern == NULL || trans == NULL)
+        if (ring == NULL || kern == NULL || trans == NULL || counts == NULL || lots == NULL)
             return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
     }
     m->K = K;
@@ -298,6 +326,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     sort_exposure(m->desc, sc->data->exposure, N, 1);
     sort_exposure(m->asc, sc->data->exposure, N, 0);
     memset(m->ring, 0, E * N * K * sizeof(double));
+    memset(m->ring_lots, 0, E * N * K * sizeof(double));
     memset(m->trans, 0, E * N * L1 * sizeof(double));
     memset(m->pend, 0, E * N * sizeof(double));
     for (int s = 0; s < RESIM_NSTATUSES; s++)
@@ -357,6 +386,103 @@ static void finish_row(double *row, double Ae, double Ne)
     row[RESIM_M_COVER_DAYS] = D > 0 ? row[RESIM_M_INVENTORY] / (D / RESIM_MONTH_DAYS) : NAN;
 }
 
+/* Deterministic filing: the kernel's expected share in each month. */
+static void file_expected(const resim_model *m, double *ring, int s, size_t u, double a)
+{
+    const size_t K = m->K;
+    const double *w = m->kern + (size_t)s * (K + 1);
+    size_t k = m->kfirst[s], end = m->kend[s], pos = (u + k) % K;
+    for (; k < end; k++) {
+        ring[pos] += a * w[k];
+        if (++pos == K)
+            pos = 0;
+    }
+}
+
+/*
+ * Stochastic filing (MODEL.md section 8): the application splits into
+ * ceil(a / lot) equal lots, and a multinomial draw over the kernel's bins
+ * (and the mass decided after the horizon) gives each lot its month.
+ */
+static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t u, double a,
+                      double lot)
+{
+    if (a <= 0)
+        return;
+    const size_t K = m->K, first = m->kfirst[s], nbins = m->kend[s] - first;
+    const double *w = m->kern + (size_t)s * (K + 1) + first;
+    double n = ceil(a / lot);
+    if (n > 4e9) /* keeps the count within an unsigned int */
+        n = 4e9;
+    gsl_ran_multinomial(m->lots_rng, nbins + 1, (unsigned int)n, w, m->counts);
+    const double size = a / n;
+    size_t pos = (u + first) % K;
+    for (size_t k = 0; k < nbins; k++) {
+        if (m->counts[k] > 0) {
+            ring[pos] += m->counts[k] * size;
+            lots[pos] += m->counts[k];
+        }
+        if (++pos == K)
+            pos = 0;
+    }
+}
+
+/* Picks one importer with probability proportional to its weight among
+ * those eligible for the move; returns N if none has weight. */
+static size_t pick_weighted(const resim_model *m, int add, int to)
+{
+    const double *x = m->sc->data->exposure;
+    double total = 0;
+    for (size_t i = 0; i < m->N; i++) {
+        int s = m->status[i];
+        int ok = add ? (to == RESIM_CONTROL ? s != RESIM_CONTROL : s == RESIM_NONE) : s == to;
+        if (ok)
+            total += add ? x[i] : 1 - x[i];
+    }
+    if (total <= 0)
+        return m->N;
+    double target = gsl_rng_uniform(m->list_rng) * total, acc = 0;
+    size_t last = m->N;
+    for (size_t i = 0; i < m->N; i++) {
+        int s = m->status[i];
+        int ok = add ? (to == RESIM_CONTROL ? s != RESIM_CONTROL : s == RESIM_NONE) : s == to;
+        double wt = add ? x[i] : 1 - x[i];
+        if (!ok || wt <= 0)
+            continue;
+        last = i;
+        acc += wt;
+        if (target < acc)
+            return i;
+    }
+    return last; /* rounding left target at the very top */
+}
+
+/*
+ * The random list process: batches arrive as Poisson processes (rate per
+ * year) and each batch moves importers picked with probability proportional
+ * to exposure (additions) or to 1 - exposure (removals).
+ */
+static void list_process(resim_model *m, int t)
+{
+    const resim_scenario *sc = m->sc;
+    if (m->list_rng == NULL || !sc->has_list_process || t < sc->list_start)
+        return;
+    for (int dir = 0; dir < 2; dir++)
+        for (int to = RESIM_WATCH; to < RESIM_NSTATUSES; to++) {
+            double rate = sc->list_rate[dir][to];
+            if (rate <= 0)
+                continue;
+            unsigned int batches = gsl_ran_poisson(m->list_rng, rate / 12);
+            size_t moves = batches * (size_t)sc->list_batch[dir][to];
+            for (size_t k = 0; k < moves; k++) {
+                size_t i = pick_weighted(m, dir == 0, to);
+                if (i == m->N)
+                    break;
+                m->status[i] = (unsigned char)(dir == 0 ? to : RESIM_NONE);
+            }
+        }
+}
+
 void resim_model_step(resim_model *m, double *out)
 {
     const resim_scenario *sc = m->sc;
@@ -372,6 +498,7 @@ void resim_model_step(resim_model *m, double *out)
     double *sAv = m->scratch + S_AVAIL * N, *sUn = m->scratch + S_UNMET * N;
 
     apply_events(m, t); /* step 1 */
+    list_process(m, t);
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
 
@@ -403,23 +530,24 @@ void resim_model_step(resim_model *m, double *out)
             double D = share[i] * De, R = sR[i];
             double alt = sumR > 0 ? fmin(R, Ae * R / sumR) : 0;
             double a = R - alt;
-            double *ring = m->ring + b * K;
-            if (ctrl) {
-                const double *w = m->kern + (size_t)s * K;
-                size_t k = m->kfirst[s], end = m->kend[s], pos = (u + k) % K;
-                for (; k < end; k++) {
-                    ring[pos] += a * w[k];
-                    if (++pos == K)
-                        pos = 0;
-                }
-            } else {
+            double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
+            if (!ctrl)
                 ring[slot] += a; /* w[0] = 1: decided at once */
-            }
-            double dec = ring[slot];
+            else if (m->lots_rng == NULL)
+                file_expected(m, ring, s, u, a);
+            else
+                file_lots(m, ring, lots, s, u, a, sc->lot_tonnes[x]);
+            double dec = ring[slot], nlots = lots[slot];
             ring[slot] = 0;
+            lots[slot] = 0;
             pend[i] += a - dec;
             double p = ctrl ? lv->approval[s] * (1 - mil[i] * lv->military_ban) : 1;
             double ap = p * dec;
+            if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
+                /* Each lot is approved by a Bernoulli trial at decision. */
+                unsigned int k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
+                ap = dec * (k / nlots);
+            }
             double *tr = m->trans + b * L1;
             tr[u % L1] = ap;
             double arr = tr[(u + 1) % L1]; /* approved in month t - L */

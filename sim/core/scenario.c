@@ -64,7 +64,7 @@ void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size)
 
 /* ------------------------------------------------------------ key lookup */
 
-typedef enum { R_RATE, R_NONNEG, R_GROWTH, R_BOOL, R_DATE } range_kind;
+typedef enum { R_RATE, R_NONNEG, R_GROWTH, R_BOOL, R_DATE, R_POSITIVE } range_kind;
 
 typedef struct numkey {
     size_t offset;
@@ -237,6 +237,10 @@ static int number_value(const resim_ini_entry *e, range_kind range, const resim_
     case R_GROWTH:
         if (v <= -1)
             return bad(err, e, RESIM_EINVAL, "growth must be above -1: ", e->value);
+        break;
+    case R_POSITIVE:
+        if (v <= 0)
+            return bad(err, e, RESIM_EINVAL, "must be positive: ", e->value);
         break;
     case R_BOOL:
         if (v != 0 && v != 1)
@@ -590,12 +594,144 @@ static int resolve_events(resim_scenario *sc, const resim_ini *ini, resim_warn_f
     return RESIM_OK;
 }
 
+/* [list_process] keys: {add,remove}.{watch,control}.{rate,batch}. */
+static int list_process_key(const char *key, int *dir, int *status, int *is_batch)
+{
+    const char *s;
+    if ((s = after(key, "add")) != NULL)
+        *dir = 0;
+    else if ((s = after(key, "remove")) != NULL)
+        *dir = 1;
+    else
+        return -1;
+    const char *dot = strchr(s, '.');
+    if (dot == NULL)
+        return -1;
+    char st[16];
+    size_t n = (size_t)(dot - s);
+    if (n >= sizeof st)
+        return -1;
+    memcpy(st, s, n);
+    st[n] = '\0';
+    *status = status_of(st);
+    if (*status <= RESIM_NONE)
+        return -1;
+    if (strcmp(dot + 1, "rate") == 0)
+        *is_batch = 0;
+    else if (strcmp(dot + 1, "batch") == 0)
+        *is_batch = 1;
+    else
+        return -1;
+    return 0;
+}
+
+static int resolve_stochastic(resim_scenario *sc, const resim_ini *ini, resim_error *err)
+{
+    for (size_t x = 0; x < RESIM_MAX_ELEMENTS; x++)
+        sc->lot_tonnes[x] = RESIM_DEFAULT_LOT_TONNES;
+    /* The all-element lot size first, so per-element keys override it. */
+    const resim_ini_entry *all = resim_ini_get(ini, "stochastic", "lot_tonnes");
+    if (all != NULL) {
+        double v = 0;
+        int rc = number_value(all, R_POSITIVE, sc, &v, err);
+        if (rc != RESIM_OK)
+            return rc;
+        for (size_t x = 0; x < RESIM_MAX_ELEMENTS; x++)
+            sc->lot_tonnes[x] = v;
+    }
+    for (size_t i = 0; i < ini->n; i++) {
+        const resim_ini_entry *e = &ini->v[i];
+        numkey k;
+        int rc = RESIM_OK, r;
+        if (strcmp(e->section, "stochastic") == 0) {
+            if (e == all)
+                continue;
+            r = element_key(sc->data, e->key, "lot_tonnes", 0, R_POSITIVE, &k);
+            if (r != 0)
+                return lookup_error(e, r, err);
+            rc = number_value(e, R_POSITIVE, sc, &sc->lot_tonnes[k.offset / sizeof(double)], err);
+        } else if (strcmp(e->section, "list_process") == 0) {
+            sc->has_list_process = 1;
+            int dir, st, is_batch;
+            if (strcmp(e->key, "start") == 0) {
+                double m = 0;
+                rc = number_value(e, R_DATE, sc, &m, err);
+                sc->list_start = (int)m;
+            } else if (list_process_key(e->key, &dir, &st, &is_batch) == 0) {
+                double v = 0;
+                rc = number_value(e, R_NONNEG, sc, &v, err);
+                if (is_batch)
+                    sc->list_batch[dir][st] = floor(v + 0.5);
+                else
+                    sc->list_rate[dir][st] = v;
+            } else {
+                return lookup_error(e, -1, err);
+            }
+        }
+        if (rc != RESIM_OK)
+            return rc;
+    }
+    return RESIM_OK;
+}
+
+static int range_of(range_kind r, double *lo, double *hi)
+{
+    switch (r) {
+    case R_RATE: *lo = 0; *hi = 1; return 0;
+    case R_NONNEG: *lo = 0; *hi = HUGE_VAL; return 0;
+    /* Open lower bounds become the next double up, so [lo, hi] is exact. */
+    case R_POSITIVE: *lo = nextafter(0, 1); *hi = HUGE_VAL; return 0;
+    case R_GROWTH: *lo = nextafter(-1, 0); *hi = HUGE_VAL; return 0;
+    default: return -1;
+    }
+}
+
+int resim_key_range(const resim_data *d, const char *section, const char *key, double *lo,
+                    double *hi)
+{
+    numkey k;
+    int sec = section_index(section), ym;
+    if (sec >= 0)
+        return lever_key(d, sec, key, &k) == 0 ? range_of(k.range, lo, hi) : -1;
+    if (strcmp(section, "stochastic") == 0) {
+        if (strcmp(key, "lot_tonnes") != 0 && element_key(d, key, "lot_tonnes", 0, R_POSITIVE, &k) != 0)
+            return -1;
+        return range_of(R_POSITIVE, lo, hi);
+    }
+    if (strcmp(section, "list_process") == 0) {
+        int dir, st, is_batch;
+        return list_process_key(key, &dir, &st, &is_batch) == 0 ? range_of(R_NONNEG, lo, hi) : -1;
+    }
+    if (resim_date_parse(section, &ym) != 0)
+        return -1;
+    if (after(key, "list.add") != NULL || after(key, "list.remove") != NULL)
+        return range_of(R_NONNEG, lo, hi);
+    const char *dot = strchr(key, '.');
+    if (dot != NULL) {
+        char s[16];
+        size_t n = (size_t)(dot - key);
+        if (n < sizeof s) {
+            memcpy(s, key, n);
+            s[n] = '\0';
+            int x = section_index(s);
+            if (x >= 0 && lever_key(d, x, dot + 1, &k) == 0)
+                return range_of(k.range, lo, hi);
+        }
+    }
+    for (int x = 0; x < SEC_NLEVER; x++)
+        if (lever_key(d, x, key, &k) == 0)
+            return range_of(k.range, lo, hi);
+    return -1;
+}
+
 static int check_sections(const resim_ini *ini, resim_error *err)
 {
     for (size_t i = 0; i < ini->n_sections; i++) {
         const char *s = ini->sections[i];
         int ym;
-        if (strcmp(s, "scenario") == 0 || section_index(s) >= 0 || resim_date_parse(s, &ym) == 0)
+        if (strcmp(s, "scenario") == 0 || strcmp(s, "stochastic") == 0 ||
+            strcmp(s, "list_process") == 0 || section_index(s) >= 0 ||
+            resim_date_parse(s, &ym) == 0)
             continue;
         long line = 0;
         const char *file = ini->path;
@@ -607,7 +743,7 @@ static int check_sections(const resim_ini *ini, resim_error *err)
             }
         return resim_error_set(err, RESIM_EINVAL, file, line,
                                "unknown section [%s] (expected scenario, policy, demand, alt, "
-                               "stockpile or a month YYYY-MM)",
+                               "stockpile, stochastic, list_process or a month YYYY-MM)",
                                s);
     }
     return RESIM_OK;
@@ -642,7 +778,8 @@ int resim_scenario_resolve(resim_scenario *sc, const resim_ini *ini, const resim
     if ((rc = check_sections(ini, err)) || (rc = resolve_scenario_section(sc, ini, err)) ||
         (rc = check_elements(sc, err)) || (default_levers(sc), 0) ||
         (rc = resolve_lever_sections(sc, ini, err)) ||
-        (rc = resolve_events(sc, ini, warn, ctx, err)) || (rc = copy_shares(sc, err))) {
+        (rc = resolve_events(sc, ini, warn, ctx, err)) || (rc = resolve_stochastic(sc, ini, err)) ||
+        (rc = copy_shares(sc, err))) {
         resim_scenario_free(sc);
         return rc;
     }
