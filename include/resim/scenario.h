@@ -106,6 +106,10 @@ int resim_ini_put(resim_ini *ini, const char *section, const char *key, const ch
                   const char *file, long line, resim_error *err);
 /* The entry for section/key, or NULL. */
 const resim_ini_entry *resim_ini_get(const resim_ini *ini, const char *section, const char *key);
+/* Appends an entry / records a section name (used by the INI reader). */
+int resim_ini_append(resim_ini *ini, const char *section, const char *key, const char *value,
+                     const char *file, long line);
+int resim_ini_add_section(resim_ini *ini, const char *section);
 /* Deep copy (for sweeps and ensembles that change values). */
 int resim_ini_copy(resim_ini *dst, const resim_ini *src, resim_error *err);
 void resim_ini_free(resim_ini *ini);
