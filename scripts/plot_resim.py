@@ -401,7 +401,8 @@ def plot_sweep(df, path, outdir, stem, x, y, outcome):
     else:
         if len(df) >= 300:
             im = ax.hexbin(df[x], df[y], C=df[outcome], reduce_C_function=np.mean,
-                           gridsize=20, cmap="viridis", mincnt=1)
+                           gridsize=max(6, int(math.sqrt(len(df) / 3))), cmap="viridis",
+                           mincnt=1)
             design = "hexbin of mean"
         else:
             im = ax.scatter(df[x], df[y], c=df[outcome], cmap="viridis", s=60,
