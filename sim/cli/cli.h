@@ -3,6 +3,7 @@
 #define RESIM_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "resim/error.h"
 #include "resim/model.h"
@@ -11,10 +12,18 @@
 /* Exit codes: documented in `resim help` and the README. */
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
-/* A scenario read from disk with its overrides applied, its data and resolution. */
+#include "resim/ensemble.h"
+
+/*
+ * A scenario read from disk with its overrides applied (ini, which may hold
+ * distributions), the same with each distribution at its central value
+ * (central), its data, and central resolved (sc).
+ */
 typedef struct cli_scenario {
     resim_ini ini;
+    resim_ini central;
     resim_data data;
+    resim_uncertain u;
     resim_scenario sc;
 } cli_scenario;
 
@@ -45,6 +54,29 @@ int cli_usage(const char *fmt, ...)
 /* Prints an error record to stderr; returns the exit code for it. */
 int cli_fail(const resim_error *err);
 
+/* Writes a CSV header / one month's rows of a run; replicate < 0 leaves the
+ * replicate column out. */
+void cli_write_header(FILE *fp, int with_replicate);
+void cli_write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, size_t G, int t,
+                     const double *out, long replicate);
+const char *cli_group_name(const resim_scenario *sc, resim_grouping by, size_t g);
+
+/* Options of `resim run` (the ensemble ones apply with --replicates). */
+typedef struct run_args {
+    cli_opts scen;
+    const char *output;
+    resim_grouping by;
+    int summary;
+    unsigned long replicates, first_replicate, threads, memory_mb;
+    unsigned long long seed;
+    double quantiles[32];
+    size_t n_quantiles;
+    double threshold;
+    const char *raw;
+    int ensemble_opts; /* ensemble options other than --replicates seen */
+} run_args;
+
+int cli_ensemble(const run_args *a, int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 

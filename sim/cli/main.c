@@ -23,6 +23,16 @@ static const char usage_text[] =
     "      --by status|importer      add rows per list status or per importer\n"
     "      --warmup N                simulate N months before the start, unwritten\n"
     "      --summary                 print per-element shortfall and availability\n"
+    "    ensembles (lots, uncertain levers, random list moves):\n"
+    "      --replicates N            run N replicates; the CSV becomes a summary\n"
+    "                                (mean and quantiles of every column per row)\n"
+    "      --seed S                  random seed (default 1)\n"
+    "      --threads T               worker threads (default 1; same bytes for any T)\n"
+    "      --quantiles Q,Q,...       quantiles (default 0.05,0.25,0.5,0.75,0.95)\n"
+    "      --threshold X             report P(availability < X) (default 0.9)\n"
+    "      --raw FILE                also write every replicate's rows to FILE\n"
+    "      --first-replicate F       replicates F .. F+N-1 (default 0)\n"
+    "      --memory MB               memory for exact quantiles (default 512)\n"
     "  check SCENARIO [--set ...] [--warmup N]\n"
     "                            validate; print the resolved levers and timeline\n"
     "  help                      this text\n"
@@ -87,8 +97,15 @@ int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
         resim_scenario_data_dir(&s->ini, dir, sizeof dir);
         rc = resim_data_load(&s->data, dir, err);
     }
+    /* Distributions are drawn per replicate; the single run takes their central values. */
     if (rc == RESIM_OK)
-        rc = resim_scenario_resolve(&s->sc, &s->ini, &s->data, cli_warn, NULL, err);
+        rc = resim_uncertain_scan(&s->ini, &s->data, &s->u, err);
+    if (rc == RESIM_OK)
+        rc = resim_ini_copy(&s->central, &s->ini, err);
+    if (rc == RESIM_OK)
+        rc = resim_uncertain_central(&s->central, &s->u, err);
+    if (rc == RESIM_OK)
+        rc = resim_scenario_resolve(&s->sc, &s->central, &s->data, cli_warn, NULL, err);
     if (rc != RESIM_OK)
         cli_unload(s);
     return rc;
@@ -97,7 +114,9 @@ int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
 void cli_unload(cli_scenario *s)
 {
     resim_scenario_free(&s->sc);
+    resim_uncertain_free(&s->u);
     resim_data_free(&s->data);
+    resim_ini_free(&s->central);
     resim_ini_free(&s->ini);
 }
 

@@ -1,24 +1,109 @@
 /* run.c - `resim run` and `resim check`: one deterministic scenario. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "resim/csvout.h"
+#include "resim/csvread.h"
 #include "resim/outcome.h"
 #include "resim/sidecar.h"
 
-typedef struct run_args {
-    cli_opts scen;
-    const char *output;
-    resim_grouping by;
-    int summary;
-} run_args;
+/* A whole non-negative number for option `name`; returns 0 or an exit code. */
+static int whole(const char *name, const char *v, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*v == '\0' || *v == '-' || *end != '\0' || errno != 0 || x > max)
+        return cli_usage("%s takes a whole number up to %llu, not '%s'", name, max, v);
+    *out = x;
+    return 0;
+}
+
+static int parse_quantiles(run_args *a, const char *v)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", v);
+    a->n_quantiles = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        double q;
+        if (resim_parse_double(tok, &q) != 0 || q < 0 || q > 1)
+            return cli_usage("--quantiles takes numbers in [0, 1], not '%s'", tok);
+        if (a->n_quantiles == sizeof a->quantiles / sizeof a->quantiles[0])
+            return cli_usage("--quantiles takes at most 32 values");
+        if (a->n_quantiles > 0 && q <= a->quantiles[a->n_quantiles - 1])
+            return cli_usage("--quantiles must be increasing");
+        a->quantiles[a->n_quantiles++] = q;
+    }
+    if (a->n_quantiles == 0)
+        return cli_usage("--quantiles needs at least one value");
+    return 0;
+}
+
+/* The ensemble options of run; returns 1 if argv[*i] was one, 0 if not, or -exit code. */
+static int parse_ensemble(int argc, char **argv, int *i, run_args *a)
+{
+    const char *v;
+    unsigned long long x = 0;
+    int r, code = 0;
+    if ((r = cli_opt(argc, argv, i, "--replicates", &v)) != 0) {
+        if (r > 0 && (code = whole("--replicates", v, 100000000, &x)) == 0) {
+            a->replicates = (unsigned long)x;
+            if (x == 0)
+                code = cli_usage("--replicates must be at least 1");
+        }
+    } else if ((r = cli_opt(argc, argv, i, "--seed", &v)) != 0) {
+        if (r > 0)
+            code = whole("--seed", v, UINT64_MAX, &a->seed);
+    } else if ((r = cli_opt(argc, argv, i, "--threads", &v)) != 0) {
+        if (r > 0 && (code = whole("--threads", v, 1024, &x)) == 0) {
+            a->threads = (unsigned long)x;
+            if (x == 0)
+                code = cli_usage("--threads must be at least 1");
+        }
+    } else if ((r = cli_opt(argc, argv, i, "--first-replicate", &v)) != 0) {
+        if (r > 0 && (code = whole("--first-replicate", v, UINT32_MAX, &x)) == 0)
+            a->first_replicate = (unsigned long)x;
+    } else if ((r = cli_opt(argc, argv, i, "--memory", &v)) != 0) {
+        if (r > 0 && (code = whole("--memory", v, 1u << 20, &x)) == 0) {
+            a->memory_mb = (unsigned long)x;
+            if (x == 0)
+                code = cli_usage("--memory must be at least 1 MB");
+        }
+    } else if ((r = cli_opt(argc, argv, i, "--quantiles", &v)) != 0) {
+        if (r > 0)
+            code = parse_quantiles(a, v);
+    } else if ((r = cli_opt(argc, argv, i, "--threshold", &v)) != 0) {
+        if (r > 0 && (resim_parse_double(v, &a->threshold) != 0 || a->threshold < 0 ||
+                      a->threshold > 1))
+            code = cli_usage("--threshold takes a number in [0, 1], not '%s'", v);
+    } else if ((r = cli_opt(argc, argv, i, "--raw", &v)) != 0) {
+        if (r > 0)
+            a->raw = v;
+    } else {
+        return 0;
+    }
+    if (strncmp(argv[*i], "--replicates", 12) != 0 && strcmp(argv[*i - 1], "--replicates") != 0)
+        a->ensemble_opts++;
+    if (r < 0)
+        return -EXIT_USAGE;
+    return code != 0 ? -code : 1;
+}
 
 /* Parses the options of run and check; returns 0 or an exit code. */
 static int parse(int argc, char **argv, run_args *a, int is_run)
 {
     memset(a, 0, sizeof *a);
+    a->seed = 1;
+    a->threads = 1;
+    a->memory_mb = 512;
+    a->threshold = 0.9;
+    static const double default_q[] = {0.05, 0.25, 0.5, 0.75, 0.95};
+    a->n_quantiles = sizeof default_q / sizeof default_q[0];
+    memcpy(a->quantiles, default_q, sizeof default_q);
     a->scen.sets = calloc((size_t)argc, sizeof *a->scen.sets);
     if (a->scen.sets == NULL)
         return EXIT_INPUT;
@@ -49,6 +134,9 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
                 return cli_usage("--by takes status or importer, not '%s'", v);
         } else if (is_run && strcmp(argv[i], "--summary") == 0) {
             a->summary = 1;
+        } else if (is_run && (r = parse_ensemble(argc, argv, &i, a)) != 0) {
+            if (r < 0)
+                return -r;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage("unknown option '%s'", argv[i]);
         } else if (a->scen.scenario == NULL) {
@@ -59,18 +147,23 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
     }
     if (a->scen.scenario == NULL)
         return cli_usage("no scenario file given");
+    if (a->ensemble_opts > 0 && a->replicates == 0)
+        return cli_usage("ensemble options need --replicates N");
+    if (a->replicates > 0 && a->summary)
+        return cli_usage("--summary is for single runs; an ensemble's CSV is its summary");
     return 0;
 }
 
-static void write_header(FILE *fp)
+void cli_write_header(FILE *fp, int with_replicate)
 {
-    fputs("scenario,date,month,element,group", fp);
+    fputs(with_replicate ? "scenario,replicate,date,month,element,group"
+                         : "scenario,date,month,element,group", fp);
     for (int k = 0; k < RESIM_NMETRICS; k++)
         fprintf(fp, ",%s", resim_metric_names[k]);
     fputc('\n', fp);
 }
 
-static const char *group_name(const resim_scenario *sc, resim_grouping by, size_t g)
+const char *cli_group_name(const resim_scenario *sc, resim_grouping by, size_t g)
 {
     if (g == 0)
         return "all";
@@ -79,8 +172,8 @@ static const char *group_name(const resim_scenario *sc, resim_grouping by, size_
     return sc->data->importer_id[g - 1];
 }
 
-static void write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, size_t G, int t,
-                        const double *out)
+void cli_write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, size_t G, int t,
+                     const double *out, long replicate)
 {
     char date[8];
     resim_date_format(sc->start + t, date);
@@ -88,8 +181,10 @@ static void write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, s
         for (size_t g = 0; g < G; g++) {
             const double *row = out + (e * G + g) * RESIM_NMETRICS;
             resim_csv_text(fp, sc->name);
+            if (replicate >= 0)
+                fprintf(fp, ",%ld", replicate);
             fprintf(fp, ",%s,%d,%s,", date, t, resim_scenario_symbol(sc, e));
-            resim_csv_text(fp, group_name(sc, by, g));
+            resim_csv_text(fp, cli_group_name(sc, by, g));
             for (int k = 0; k < RESIM_NMETRICS; k++) {
                 fputc(',', fp);
                 resim_csv_number(fp, row[k]);
@@ -144,6 +239,11 @@ int cli_run(int argc, char **argv)
         free(a.scen.sets);
         return code;
     }
+    if (a.replicates > 0) {
+        code = cli_ensemble(&a, argc, argv);
+        free(a.scen.sets);
+        return code;
+    }
     resim_error err = {0};
     cli_scenario s;
     resim_model *m = NULL;
@@ -171,13 +271,15 @@ int cli_run(int argc, char **argv)
     if ((rc = resim_model_init(m, sc, &err)) != RESIM_OK ||
         (rc = resim_out_open(&o, a.output, &err)) != RESIM_OK)
         goto done;
-    write_header(o.fp);
+    if (sc->has_list_process)
+        cli_warn(NULL, "[list_process] applies to ensembles (--replicates) only; ignored");
+    cli_write_header(o.fp, 0);
     while (resim_model_month(m) < sc->months) {
         int t = resim_model_month(m);
         resim_model_step(m, out);
         if (t < 0)
             continue;
-        write_month(o.fp, sc, a.by, G, t, out);
+        cli_write_month(o.fp, sc, a.by, G, t, out, -1);
         for (size_t e = 0; e < sc->n_elements; e++)
             resim_outcome_add(&oc[e], t, out + e * G * RESIM_NMETRICS, 0.9);
     }

@@ -276,7 +276,8 @@ static int element_list(const resim_ini_entry *e, const resim_data *d, unsigned 
     strcpy(buf, e->value);
     memset(mask, 0, RESIM_MAX_ELEMENTS);
     size_t count = 0;
-    for (char *tok = strtok(buf, " ,\t"); tok != NULL; tok = strtok(NULL, " ,\t")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ,\t", &save); tok != NULL; tok = strtok_r(NULL, " ,\t", &save)) {
         if (strcmp(tok, "none") == 0)
             continue;
         int x = resim_data_element(d, tok);
@@ -452,8 +453,9 @@ static int parse_list_set(resim_scenario *sc, const resim_ini_entry *e, resim_ev
     memcpy(buf, e->value, len + 1);
     ev->set_first = sc->n_list_set;
     int rc = RESIM_OK;
-    for (char *tok = strtok(buf, ", \t"); tok != NULL && rc == RESIM_OK;
-         tok = strtok(NULL, ", \t")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", \t", &save); tok != NULL && rc == RESIM_OK;
+         tok = strtok_r(NULL, ", \t", &save)) {
         char *colon = strchr(tok, ':');
         if (colon == NULL) {
             rc = bad(err, e, RESIM_EPARSE, "expected id:status, got ", tok);
