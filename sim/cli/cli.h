@@ -79,5 +79,7 @@ typedef struct run_args {
 int cli_ensemble(const run_args *a, int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_sweep(int argc, char **argv);
+int cli_merge(int argc, char **argv);
 
 #endif

@@ -35,6 +35,11 @@ static const char usage_text[] =
     "      --memory MB               memory for exact quantiles (default 512)\n"
     "  check SCENARIO [--set ...] [--warmup N]\n"
     "                            validate; print the resolved levers and timeline\n"
+    "  sweep SCENARIO --vary SECTION.KEY=LO:HI[:N]... -o FILE\n"
+    "                            one row of outcome measures per design point\n"
+    "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
+    "                            MPI, resume): see 'resim sweep --help'\n"
+    "  merge SHARD... -o FILE    join sweep shard files into point order\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
@@ -138,5 +143,9 @@ int main(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return cli_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cli_merge(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
 }
