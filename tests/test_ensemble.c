@@ -1,0 +1,456 @@
+/*
+ * test_ensemble.c - the stochastic mode (MODEL.md section 8): distributions,
+ * streams, lots against the kernel, agreement with the deterministic mode,
+ * and the per-cell summary.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "resim/ensemble.h"
+#include "resim/licensing.h"
+#include "resim/model.h"
+#include "resim/rng.h"
+#include "resim/scenario.h"
+
+#define FIXTURES RESIM_SOURCE_DIR "/tests/fixtures/"
+
+/* A scenario built in memory over the fixture data, with its worker. */
+typedef struct ens {
+    resim_ini ini, central;
+    resim_data data;
+    resim_uncertain u;
+    resim_scenario sc;
+    size_t cells, T;
+} ens;
+
+static void put(resim_ini *ini, const char *section, const char *key, const char *value)
+{
+    resim_error err = {0};
+    assert_int_equal(resim_ini_put(ini, section, key, value, ini->path, 1, &err), RESIM_OK);
+    assert_int_equal(resim_ini_add_section(ini, section), RESIM_OK);
+}
+
+/* Base scenario: Dy and Tb over 14 months, Dy controlled. */
+static void base(resim_ini *ini)
+{
+    memset(ini, 0, sizeof *ini);
+    snprintf(ini->path, sizeof ini->path, "%s", FIXTURES "in-memory.ini");
+    put(ini, "scenario", "name", "ens");
+    put(ini, "scenario", "start", "2025-01");
+    put(ini, "scenario", "months", "14");
+    put(ini, "scenario", "data", "data");
+    put(ini, "scenario", "elements", "Dy Tb");
+    put(ini, "scenario", "transit_months", "2");
+    put(ini, "scenario", "adjust_months", "2.6");
+    put(ini, "policy", "controlled", "Dy");
+}
+
+static void open_ens(ens *x)
+{
+    resim_error err = {0};
+    char dir[RESIM_PATH_MAX];
+    resim_scenario_data_dir(&x->ini, dir, sizeof dir);
+    int rc = resim_data_load(&x->data, dir, &err);
+    if (rc == RESIM_OK)
+        rc = resim_uncertain_scan(&x->ini, &x->data, &x->u, &err);
+    if (rc == RESIM_OK)
+        rc = resim_ini_copy(&x->central, &x->ini, &err);
+    if (rc == RESIM_OK)
+        rc = resim_uncertain_central(&x->central, &x->u, &err);
+    if (rc == RESIM_OK)
+        rc = resim_scenario_resolve(&x->sc, &x->central, &x->data, NULL, NULL, &err);
+    if (rc != RESIM_OK)
+        fail_msg("%s", err.msg);
+    x->T = (size_t)x->sc.months;
+    x->cells = x->sc.n_elements * RESIM_NMETRICS;
+}
+
+static void close_ens(ens *x)
+{
+    resim_scenario_free(&x->sc);
+    resim_uncertain_free(&x->u);
+    resim_data_free(&x->data);
+    resim_ini_free(&x->central);
+    resim_ini_free(&x->ini);
+}
+
+/* Deterministic run of x's central scenario into out[T * cells]. */
+static void run_deterministic(ens *x, double *out)
+{
+    resim_error err = {0};
+    resim_model *m = resim_model_alloc(&x->sc, RESIM_BY_NONE, &err);
+    assert_non_null(m);
+    assert_int_equal(resim_model_init(m, &x->sc, &err), RESIM_OK);
+    double *scratch = malloc(x->cells * sizeof *scratch);
+    while (resim_model_month(m) < x->sc.months) {
+        int t = resim_model_month(m);
+        resim_model_step(m, t < 0 ? scratch : out + (size_t)t * x->cells);
+    }
+    free(scratch);
+    resim_model_free(m);
+}
+
+static resim_worker *worker(ens *x)
+{
+    resim_error err = {0};
+    resim_worker *w = resim_worker_alloc(&x->ini, &x->data, &x->u, &x->sc, RESIM_BY_NONE, &err);
+    if (w == NULL)
+        fail_msg("%s", err.msg);
+    return w;
+}
+
+static void run_replicate(resim_worker *w, uint64_t seed, uint64_t r, double *out,
+                          double *draws)
+{
+    resim_error err = {0};
+    if (resim_worker_run(w, seed, r, out, draws, &err) != RESIM_OK)
+        fail_msg("%s", err.msg);
+}
+
+/* ------------------------------------------------------------ tests */
+
+/* Approval 1, an exact review delay and lots as large as applications:
+ * the stochastic run is the deterministic one. */
+static void test_stochastic_equals_deterministic(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    put(&x.ini, "policy", "approval.none", "1");
+    put(&x.ini, "policy", "approval.watch", "1");
+    put(&x.ini, "policy", "approval.control", "1");
+    put(&x.ini, "policy", "delay_mean_days.none", "47.3");
+    put(&x.ini, "policy", "delay_mean_days.watch", "96.5");
+    put(&x.ini, "policy", "delay_mean_days.control", "151.2");
+    put(&x.ini, "stochastic", "lot_tonnes", "1e9");
+    open_ens(&x);
+    double *det = calloc(x.T * x.cells, sizeof *det), *sto = calloc(x.T * x.cells, sizeof *sto);
+    run_deterministic(&x, det);
+    resim_worker *w = worker(&x);
+    for (uint64_t r = 0; r < 3; r++) {
+        run_replicate(w, 2718, r, sto, NULL);
+        for (size_t k = 0; k < x.T * x.cells; k++)
+            if (!(isnan(det[k]) && isnan(sto[k])) && det[k] != sto[k])
+                fail_msg("cell %zu: stochastic %.17g, deterministic %.17g", k, sto[k], det[k]);
+    }
+    resim_worker_free(w);
+    free(det);
+    free(sto);
+    close_ens(&x);
+}
+
+/* Where no minimum binds (a filled pipeline, no alternative supply, and an
+ * approval rate high enough that the permanent inventory gap
+ * D (1/p - 1)(tau + mu/M) stays inside every importer's cover), the model is
+ * linear in the random draws, so the replicate mean converges to
+ * the deterministic run: within 5 standard errors of the mean. */
+static void test_mean_converges(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    put(&x.ini, "policy", "approval.none", "0.9");
+    put(&x.ini, "policy", "approval.watch", "0.9");
+    put(&x.ini, "policy", "approval.control", "0.9");
+    put(&x.ini, "policy", "delay_mean_days.none", "71.4");
+    put(&x.ini, "policy", "delay_cv.none", "0.55");
+    put(&x.ini, "policy", "delay_mean_days.watch", "71.4");
+    put(&x.ini, "policy", "delay_cv.watch", "0.55");
+    put(&x.ini, "policy", "delay_mean_days.control", "71.4");
+    put(&x.ini, "policy", "delay_cv.control", "0.55");
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "stochastic", "lot_tonnes", "0.37");
+    put(&x.ini, "scenario", "months", "8");
+    /* A warm-up fills the review pipeline, so inventories never run dry. */
+    put(&x.ini, "scenario", "warmup_months", "24");
+    open_ens(&x);
+    const size_t R = 400;
+    double *det = calloc(x.T * x.cells, sizeof *det);
+    double *all = calloc(R * x.T * x.cells, sizeof *all);
+    run_deterministic(&x, det);
+    resim_worker *w = worker(&x);
+    for (uint64_t r = 0; r < R; r++)
+        run_replicate(w, 31, r, all + r * x.T * x.cells, NULL);
+    const int metrics[] = {RESIM_M_CHINA_APPROVED, RESIM_M_CHINA_PENDING, RESIM_M_CHINA_ARRIVALS,
+                           RESIM_M_INVENTORY, RESIM_M_REQUIREMENT};
+    double *v = malloc(R * sizeof *v);
+    size_t varied = 0;
+    for (size_t t = 0; t < x.T; t++)
+        for (size_t k = 0; k < sizeof metrics / sizeof metrics[0]; k++) {
+            size_t cell = t * x.cells + (size_t)metrics[k]; /* element Dy */
+            for (size_t r = 0; r < R; r++)
+                v[r] = all[r * x.T * x.cells + cell];
+            double mean = gsl_stats_mean(v, 1, R), sd = gsl_stats_sd(v, 1, R);
+            assert_true(x.data.n_importers > 0);
+            /* Availability must stay full for the regime to be linear. */
+            for (size_t r = 0; r < R; r++)
+                assert_true(all[r * x.T * x.cells + t * x.cells + RESIM_M_SHORTFALL] == 0);
+            if (sd > 0)
+                varied++;
+            double se = sd / sqrt((double)R);
+            if (fabs(mean - det[cell]) > 5 * se + 1e-9 * fabs(det[cell]))
+                fail_msg("month %zu metric %s: mean %.10g, deterministic %.10g, se %.3g", t,
+                         resim_metric_names[metrics[k]], mean, det[cell], se);
+        }
+    assert_true(varied > 10); /* the check is not vacuous */
+    free(v);
+    resim_worker_free(w);
+    free(det);
+    free(all);
+    close_ens(&x);
+}
+
+/* One application of many lots, then no demand: the lots' decision months
+ * follow the kernel (chi-square goodness of fit, p > 0.001). */
+static void test_lot_months_follow_kernel(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    const double mu = 83.7, cv = 0.62, lot = 0.013;
+    char buf[32];
+    put(&x.ini, "policy", "approval.none", "1");
+    put(&x.ini, "policy", "approval.watch", "1");
+    put(&x.ini, "policy", "approval.control", "1");
+    const char *st[] = {"none", "watch", "control"};
+    for (int s = 0; s < 3; s++) {
+        char key[64];
+        snprintf(key, sizeof key, "delay_mean_days.%s", st[s]);
+        snprintf(buf, sizeof buf, "%g", mu);
+        put(&x.ini, "policy", key, buf);
+        snprintf(key, sizeof key, "delay_cv.%s", st[s]);
+        snprintf(buf, sizeof buf, "%g", cv);
+        put(&x.ini, "policy", key, buf);
+    }
+    snprintf(buf, sizeof buf, "%g", lot);
+    put(&x.ini, "stochastic", "lot_tonnes", buf);
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "24");
+    open_ens(&x);
+    double *out = calloc(x.T * x.cells, sizeof *out);
+    resim_worker *w = worker(&x);
+    run_replicate(w, 99, 0, out, NULL);
+    /* All of Dy's filings happen in month 0. */
+    double applied0 = out[RESIM_M_CHINA_APPLIED];
+    for (size_t t = 1; t < x.T; t++)
+        assert_true(out[t * x.cells + RESIM_M_CHINA_APPLIED] == 0);
+    /* Lots per importer: ceil(a_i / lot), each of size a_i / n_i. The
+     * month-0 filing of each importer is D_i + D_i mu/(M tau) (section 5). */
+    double w_k[64];
+    size_t first, end;
+    resim_licensing_kernel(mu, cv, x.T, w_k, &first, &end);
+    double De = x.data.base_tpy[resim_data_element(&x.data, "Dy")] / 12;
+    double total_lots = 0, check = 0;
+    double counts[64] = {0};
+    for (size_t i = 0; i < x.sc.n_importers; i++) {
+        double D = x.sc.share[i] * De;
+        double a = D + D * mu / (RESIM_MONTH_DAYS * 2.6);
+        check += a;
+        if (a > 0)
+            total_lots += ceil(a / lot);
+    }
+    assert_true(fabs(check - applied0) < 1e-9 * applied0);
+    /* Decided volume per month over the mean lot size gives lot counts. */
+    double size = applied0 / total_lots;
+    for (size_t t = 0; t < x.T && t < 64; t++)
+        counts[t] = out[t * x.cells + RESIM_M_CHINA_APPROVED] / size;
+    double chi2 = 0, seen = 0;
+    int dof = -1;
+    double pooled_obs = 0, pooled_exp = 0;
+    for (size_t k = 0; k < x.T; k++) {
+        double expct = k >= first && k < end ? total_lots * w_k[k] : 0;
+        pooled_obs += counts[k];
+        pooled_exp += expct;
+        seen += counts[k];
+        if (pooled_exp >= 5) { /* pool bins until each expects at least 5 */
+            chi2 += (pooled_obs - pooled_exp) * (pooled_obs - pooled_exp) / pooled_exp;
+            dof++;
+            pooled_obs = pooled_exp = 0;
+        }
+    }
+    assert_true(dof >= 3);
+    assert_true(fabs(seen - total_lots) < 1e-6 * total_lots); /* all decided in the horizon */
+    double p = gsl_cdf_chisq_Q(chi2, dof);
+    if (p < 0.001)
+        fail_msg("chi-square %.3g on %d dof, p = %.3g", chi2, dof, p);
+    resim_worker_free(w);
+    free(out);
+    close_ens(&x);
+}
+
+/* A replicate depends on (seed, replicate) only: the same on another worker,
+ * in another order; another seed gives other numbers. */
+static void test_streams(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    put(&x.ini, "policy", "approval.none", "beta(0.58, 12)");
+    put(&x.ini, "policy", "delay_mean_days.none", "gamma(64.2, 0.3)");
+    put(&x.ini, "policy", "delay_cv.none", "0.45");
+    put(&x.ini, "stochastic", "lot_tonnes", "0.21");
+    put(&x.ini, "list_process", "add.watch.rate", "6.5");
+    put(&x.ini, "list_process", "add.watch.batch", "1");
+    open_ens(&x);
+    assert_int_equal(x.u.n, 2);
+    size_t n = x.T * x.cells;
+    double *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b), *c = calloc(n, sizeof *c);
+    double da[2], db[2], dc[2];
+    resim_worker *w1 = worker(&x), *w2 = worker(&x);
+    run_replicate(w1, 7, 5, a, da);
+    run_replicate(w2, 7, 3, c, dc); /* another replicate first on w2 */
+    run_replicate(w2, 7, 5, b, db);
+    assert_memory_equal(a, b, n * sizeof *a);
+    assert_memory_equal(da, db, sizeof da);
+    assert_memory_not_equal(a, c, n * sizeof *a);
+    run_replicate(w1, 8, 5, c, dc);
+    assert_memory_not_equal(a, c, n * sizeof *a);
+    assert_true(dc[0] != da[0]);
+    /* Draws lie in the keys' ranges. */
+    assert_true(da[0] >= 0 && da[0] <= 1 && da[1] > 0);
+    resim_worker_free(w1);
+    resim_worker_free(w2);
+    free(a);
+    free(b);
+    free(c);
+    close_ens(&x);
+}
+
+/* Seeds differing by 2^32 are different streams (no 32-bit truncation). */
+static void test_seed_not_truncated(void **state)
+{
+    (void)state;
+    gsl_rng *r = resim_rng_alloc();
+    resim_rng_reset(r, 12345, 0, RESIM_STREAM_LOTS);
+    unsigned long a = gsl_rng_get(r);
+    resim_rng_reset(r, 12345 + (1ULL << 32), 0, RESIM_STREAM_LOTS);
+    unsigned long b = gsl_rng_get(r);
+    resim_rng_reset(r, 12345, 1ULL << 32, RESIM_STREAM_LOTS);
+    unsigned long c = gsl_rng_get(r);
+    resim_rng_reset(r, 12345, 0, RESIM_STREAM_LISTS);
+    unsigned long d = gsl_rng_get(r);
+    assert_true(a != b && a != c && a != d);
+    resim_rng_reset(r, 12345, 0, RESIM_STREAM_LOTS);
+    assert_true(gsl_rng_get(r) == a);
+    gsl_rng_free(r);
+}
+
+static void test_distributions(void **state)
+{
+    (void)state;
+    resim_dist d;
+    char why[256];
+    assert_true(resim_dist_is("beta(0.4, 20)"));
+    assert_true(resim_dist_is(" normal (1, 2)"));
+    assert_false(resim_dist_is("0.4"));
+    assert_false(resim_dist_is("Sm Gd"));
+    assert_int_equal(resim_dist_parse("beta(0.4, 20)", 0, 1, &d, why, sizeof why), 0);
+    assert_true(resim_dist_central(&d) == 0.4);
+    assert_int_equal(resim_dist_parse("triangular(1, 2.5, 4)", 0, 10, &d, why, sizeof why), 0);
+    assert_true(resim_dist_central(&d) == 2.5);
+    assert_int_equal(resim_dist_parse("uniform(2, 4)", 0, 10, &d, why, sizeof why), 0);
+    assert_true(resim_dist_central(&d) == 3);
+    /* Errors: unknown name, parameter count, bad parameters, no mass in range. */
+    assert_int_equal(resim_dist_parse("weibull(1, 2)", 0, 1, &d, why, sizeof why), -1);
+    assert_non_null(strstr(why, "unknown distribution"));
+    assert_int_equal(resim_dist_parse("beta(0.4)", 0, 1, &d, why, sizeof why), -1);
+    assert_int_equal(resim_dist_parse("beta(1.4, 3)", 0, 1, &d, why, sizeof why), -1);
+    assert_int_equal(resim_dist_parse("gamma(10, -1)", 0, HUGE_VAL, &d, why, sizeof why), -1);
+    assert_int_equal(resim_dist_parse("uniform(1.2, 1.5)", 0, 1, &d, why, sizeof why), -1);
+    assert_non_null(strstr(why, "no mass"));
+    assert_int_equal(resim_dist_parse("normal(1, x)", 0, 1, &d, why, sizeof why), -1);
+    assert_int_equal(resim_dist_parse("normal(1, 2) extra", 0, 1, &d, why, sizeof why), -1);
+    /* Truncation: a normal around the top of [0, 1] never leaves it; its
+     * sample mean matches the truncated normal's. */
+    assert_int_equal(resim_dist_parse("normal(0.93, 0.11)", 0, 1, &d, why, sizeof why), 0);
+    gsl_rng *r = resim_rng_alloc();
+    resim_rng_reset(r, 5, 0, RESIM_STREAM_LEVERS);
+    const int n = 20000;
+    double sum = 0;
+    for (int k = 0; k < n; k++) {
+        double v;
+        assert_int_equal(resim_dist_draw(&d, r, &v), 0);
+        assert_true(v >= 0 && v <= 1);
+        sum += v;
+    }
+    /* E[X | a < X < b] = mu + s (phi(alpha) - phi(beta)) / (Phi(beta) - Phi(alpha)). */
+    double alpha = (0 - 0.93) / 0.11, beta_ = (1 - 0.93) / 0.11;
+    double phi_a = gsl_ran_ugaussian_pdf(alpha), phi_b = gsl_ran_ugaussian_pdf(beta_);
+    double Z = gsl_cdf_ugaussian_P(beta_) - gsl_cdf_ugaussian_P(alpha);
+    double expect = 0.93 + 0.11 * (phi_a - phi_b) / Z;
+    assert_true(fabs(sum / n - expect) < 0.003);
+    /* A range with almost no mass fails instead of looping. */
+    assert_int_equal(resim_dist_parse("normal(50, 1)", 0, 1, &d, why, sizeof why), 0);
+    double v;
+    assert_int_equal(resim_dist_draw(&d, r, &v), -1);
+    gsl_rng_free(r);
+}
+
+/* Keys that cannot be uncertain are rejected with file, line and key. */
+static void test_uncertain_scan_errors(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    put(&x.ini, "policy", "military_ban", "uniform(0, 1)");
+    resim_error err = {0};
+    char dir[RESIM_PATH_MAX];
+    resim_scenario_data_dir(&x.ini, dir, sizeof dir);
+    assert_int_equal(resim_data_load(&x.data, dir, &err), RESIM_OK);
+    assert_int_not_equal(resim_uncertain_scan(&x.ini, &x.data, &x.u, &err), RESIM_OK);
+    assert_non_null(strstr(err.msg, "military_ban"));
+    assert_non_null(strstr(err.msg, "in-memory.ini:1"));
+    put(&x.ini, "policy", "military_ban", "0");
+    put(&x.ini, "policy", "approval.watch", "beta(2, 3)");
+    assert_int_not_equal(resim_uncertain_scan(&x.ini, &x.data, &x.u, &err), RESIM_OK);
+    assert_non_null(strstr(err.msg, "approval.watch"));
+    put(&x.ini, "policy", "approval.watch", "beta(0.2, 3)");
+    put(&x.ini, "2025-06", "list.add.control", "uniform(1, 3)");
+    assert_int_equal(resim_uncertain_scan(&x.ini, &x.data, &x.u, &err), RESIM_OK);
+    assert_int_equal(x.u.n, 2);
+    resim_uncertain_free(&x.u);
+    resim_data_free(&x.data);
+    resim_ini_free(&x.ini);
+}
+
+static void test_cell_summary(void **state)
+{
+    (void)state;
+    double x[] = {0.93, NAN, 0.41, 0.87, 1.0, 0.66};
+    double q[] = {0.0, 0.5, 1.0}, quant[3], mean, below;
+    resim_ensemble_cell(x, 6, q, 3, 0.9, &mean, quant, &below);
+    assert_true(fabs(mean - (0.93 + 0.41 + 0.87 + 1.0 + 0.66) / 5) < 1e-15);
+    assert_true(quant[0] == 0.41 && quant[1] == 0.87 && quant[2] == 1.0);
+    assert_true(fabs(below - 3.0 / 5) < 1e-15);
+    double y[] = {NAN, NAN};
+    resim_ensemble_cell(y, 2, q, 3, 0.9, &mean, quant, &below);
+    assert_true(isnan(mean) && isnan(quant[1]) && isnan(below));
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stochastic_equals_deterministic),
+        cmocka_unit_test(test_mean_converges),
+        cmocka_unit_test(test_lot_months_follow_kernel),
+        cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_seed_not_truncated),
+        cmocka_unit_test(test_distributions),
+        cmocka_unit_test(test_uncertain_scan_errors),
+        cmocka_unit_test(test_cell_summary),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
