@@ -51,7 +51,8 @@ OUTCOME_RE = re.compile(r"^(?P<el>[A-Z][a-z]?)_(?P<group>[^_]+)_(?P<measure>.+)$
 MEASURE_UNITS = {"cum_shortfall": "t REO", "peak_shortfall": "t REO / month",
                  "shortfall": "t REO", "min_availability": "fraction of demand",
                  "mean_availability": "fraction of demand",
-                 "months_below": "months"}
+                 "months_below": "months", "peak_month": "model month",
+                 "min_month": "model month", "first_below": "model month"}
 
 
 class PlotError(Exception):

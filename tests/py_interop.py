@@ -266,11 +266,33 @@ def check_ensemble(tmp, text):
 
 
 def check_sweep(tmp, text):
-    if not re.search(r"^\s*sweep\b", text, re.M):
+    if "sweep SCENARIO" not in text:
         print("note: resim has no sweep command yet; sweep output not checked")
         return
-    print("note: resim sweep exists; its output check is to be added with docs/sweep.md "
-          "(see check_sweep in tests/py_interop.py)")
+    scen = "scenarios/japan-2026.ini"
+    path = os.path.join(tmp, "sweep.csv")
+    r = resim("sweep", scen, "--vary", "policy.approval.watch=0:1:3",
+              "--vary", "alt.capacity_factor=0.5:1.5:2", "-o", path)
+    check("resim sweep (grid, 6 points)", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return
+    with open(path, newline="") as f:
+        hdr = next(csv.reader(f))
+    outcomes = [c for c in hdr if re.fullmatch(r"[A-Z][a-z]?_[a-z]+_[a-z_]+", c)]
+    rows = plain_csv("sweep", path, ["point", "policy.approval.watch", "alt.capacity_factor"],
+                     ["point", "policy.approval.watch", "alt.capacity_factor"] + outcomes,
+                     allow_empty=tuple(outcomes))
+    check("sweep: Dy_all_cum_shortfall, Dy_all_min_availability, Dy_watch_months_below",
+          {"Dy_all_cum_shortfall", "Dy_all_min_availability", "Dy_watch_months_below"}
+          <= set(hdr))
+    check("sweep: one row per point, in order",
+          [r[0] for r in rows[1:]] == [str(k) for k in range(6)], str([r[0] for r in rows[1:]]))
+    df = pd.read_csv(path)
+    check("sweep: pandas reads point as an integer", pd.api.types.is_integer_dtype(df["point"]))
+    check("sweep: pandas reads varied keys and outcomes as numbers",
+          all(pd.api.types.is_numeric_dtype(df[c]) for c in hdr[1:]),
+          str({c: str(df[c].dtype) for c in hdr[1:] if not pd.api.types.is_numeric_dtype(df[c])}))
+    check_sidecar("sweep", path, scen, hdr)
 
 
 def main():

@@ -230,8 +230,18 @@ def real_outputs(tmp):
         check_pngs("real raw replicates", plot([raw, "-o", out]), out, 7)
     else:
         print("note: resim has no --replicates yet; ensemble charts tested on synthetic CSVs only")
-    if "sweep" in text:
-        print("note: resim sweep exists; add its real output to tests/py_plot.py (real_outputs)")
+    if "sweep SCENARIO" in text:
+        scen = os.path.abspath(SCENARIO)
+        for design in (["--vary", "policy.approval.watch=0:1:3", "--vary",
+                        "alt.capacity_factor=0.5:1.5:3", "--vary", "stockpile.trigger=0.8:0.9:2"],
+                       ["--vary", "policy.approval.watch=0:1", "--vary",
+                        "alt.capacity_factor=0.5:1.5", "--design", "lhs", "--points", "24"]):
+            path = os.path.join(tmp, "sweep-real.csv")
+            r = subprocess.run([RESIM, "sweep", scen] + design + ["-o", path],
+                               capture_output=True, text=True)
+            check("resim sweep %s" % design[-1], r.returncode == 0, r.stderr)
+            out = os.path.join(tmp, "real-sweep-" + design[-1])
+            check_pngs("real sweep (%s)" % design[-1], plot([path, "-o", out]), out, 1)
     else:
         print("note: resim has no sweep command yet; sweep charts tested on synthetic CSVs only")
 
