@@ -133,15 +133,19 @@ int cli_merge(int argc, char **argv)
             }
             out = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "resim: unknown option '%s' (usage: resim merge SHARD... -o FILE)\n",
+                    argv[i]);
             free(sh);
-            return cli_usage("unknown option '%s'", argv[i]);
+            return EXIT_USAGE;
         } else {
             sh[n++].path = argv[i];
         }
     }
     if (n == 0 || out == NULL) {
         free(sh);
-        return cli_usage(n == 0 ? "merge needs shard files" : "merge needs -o FILE");
+        fprintf(stderr, "resim: %s (usage: resim merge SHARD... -o FILE)\n",
+                n == 0 ? "merge needs shard files" : "merge needs -o FILE");
+        return EXIT_USAGE;
     }
     resim_error err = {0};
     resim_out o = {0};

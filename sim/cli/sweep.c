@@ -100,7 +100,7 @@ static int usage(const char *fmt, ...)
         fputs("resim: ", stderr);
         vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputs("\nTry 'resim sweep --help' for usage.\n", stderr);
+        fputs(" (see 'resim sweep --help')\n", stderr);
     }
     return EXIT_USAGE;
 }
@@ -275,8 +275,8 @@ static int known_section(const char *s)
  * Returns RESIM_OK, RESIM_EUSAGE for a malformed or unknown key, or
  * another status.
  */
-static int check_key(vkey *k, const char *name, const char *probe, const cli_scenario *s,
-                     resim_error *err)
+static int check_key(vkey *k, const char *name, const char *probe, const char *origin,
+                     const cli_scenario *s, resim_error *err)
 {
     const char *dot = strchr(name, '.');
     if (strlen(name) >= sizeof k->name || dot == NULL || dot == name || dot[1] == '\0' ||
@@ -300,7 +300,7 @@ static int check_key(vkey *k, const char *name, const char *probe, const cli_sce
     int rc = resim_ini_copy(&ini, s->sc.ini, err);
     if (rc != RESIM_OK)
         return rc;
-    rc = resim_ini_put(&ini, k->section, k->key, probe, "--vary", 0, &e2);
+    rc = resim_ini_put(&ini, k->section, k->key, probe, origin, 0, &e2);
     if (rc == RESIM_OK)
         rc = resim_scenario_resolve(&sc, &ini, &s->data, NULL, NULL, &e2);
     if (rc == RESIM_OK)
@@ -353,7 +353,7 @@ static int parse_vary(vkey *k, const char *spec, const cli_scenario *s, resim_er
     char probe[VALUE_MAX];
     resim_format_number(probe, sizeof probe, k->lo);
     vkey tmp = *k;
-    int rc = check_key(&tmp, name, probe, s, err);
+    int rc = check_key(&tmp, name, probe, "--vary", s, err);
     if (rc != RESIM_OK) {
         if (err != NULL && rc == RESIM_EUSAGE) {
             char msg[sizeof err->msg];
@@ -391,7 +391,7 @@ static int load_design_file(plan *p, const char *path, const cli_scenario *s, re
                                        j + 1, h);
         vkey *k = &p->keys[p->dims];
         resim_error e2 = {0};
-        rc = check_key(k, h, resim_table_at(t, 0, j), s, &e2);
+        rc = check_key(k, h, resim_table_at(t, 0, j), "the design file", s, &e2);
         if (rc != RESIM_OK)
             return resim_error_set(err, rc == RESIM_EUSAGE ? RESIM_EINVAL : rc, path, 1,
                                    "column %zu: %s", j + 1, e2.msg);
@@ -521,8 +521,8 @@ static int parse_args(int argc, char **argv, sweep_args *a)
              * with it, each point will run R replicates and write their
              * means and quantiles. Until then only R = 1 is valid. */
             if (n > 1)
-                return usage("--replicates %zu needs the stochastic ensemble module "
-                             "(resim/ensemble.h), which this build does not have yet",
+                return usage("--replicates %zu: sweeps of stochastic ensembles need the "
+                             "ensemble module (resim/ensemble.h) wired into the sweep; not yet",
                              n);
         } else if (OPT("--seed")) {
             if (r < 0)
