@@ -392,11 +392,17 @@ static void file_expected(const resim_model *m, double *ring, int s, size_t u, d
     const size_t K = m->K;
     const double *w = m->kern + (size_t)s * (K + 1);
     size_t k = m->kfirst[s], end = m->kend[s], pos = (u + k) % K;
-    for (; k < end; k++) {
-        ring[pos] += a * w[k];
-        if (++pos == K)
-            pos = 0;
-    }
+    /* Two straight runs (up to the end of the ring, then from its start)
+     * instead of a wrap test per bin, so the compiler can vectorise. */
+    size_t run = K - pos < end - k ? K - pos : end - k;
+    double *restrict r = ring + pos;
+    const double *restrict wk = w + k;
+    for (size_t j = 0; j < run; j++)
+        r[j] += a * wk[j];
+    wk += run;
+    r = ring;
+    for (size_t j = 0; j < end - k - run; j++)
+        r[j] += a * wk[j];
 }
 
 /*
@@ -537,9 +543,12 @@ void resim_model_step(resim_model *m, double *out)
                 file_expected(m, ring, s, u, a);
             else
                 file_lots(m, ring, lots, s, u, a, sc->lot_tonnes[x]);
-            double dec = ring[slot], nlots = lots[slot];
+            double dec = ring[slot], nlots = 0;
             ring[slot] = 0;
-            lots[slot] = 0;
+            if (m->lots_rng != NULL) {
+                nlots = lots[slot];
+                lots[slot] = 0;
+            }
             pend[i] += a - dec;
             double p = ctrl ? lv->approval[s] * (1 - mil[i] * lv->military_ban) : 1;
             double ap = p * dec;
