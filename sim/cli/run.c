@@ -314,6 +314,16 @@ int cli_check(int argc, char **argv)
     if (rc != RESIM_OK)
         return cli_fail(&err);
     resim_timeline_print(stdout, &s.sc);
+    if (s.u.n > 0) {
+        printf("uncertain levers (drawn once per replicate; the values above are central):\n");
+        for (size_t k = 0; k < s.u.n; k++) {
+            const resim_ini_entry *e = &s.ini.v[s.u.entry[k]];
+            printf("  %s.%s = %s   (central %.15g)\n", e->section, e->key, e->value,
+                   resim_dist_central(&s.u.dist[k]));
+        }
+    }
+    if (s.sc.has_list_process)
+        printf("random list process: [list_process] (ensembles only)\n");
     cli_unload(&s);
     return 0;
 }
