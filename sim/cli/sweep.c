@@ -1140,8 +1140,19 @@ static int recv_row(int from, sbuf *b, resim_error *err)
 {
 #ifdef RESIM_MPI
     MPI_Status st;
-    int n;
-    MPI_Probe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    int n, flag = 0;
+    /* Open MPI's blocking probe spins a core at full speed; rank 0 also
+     * computes points, so wait for a row by polling with short sleeps. */
+    long nap = 20000;
+    for (;;) {
+        MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+        if (flag)
+            break;
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+        if (nap < 1000000)
+            nap *= 2;
+    }
     MPI_Get_count(&st, MPI_CHAR, &n);
     b->n = 0;
     if (n < 0 || sb_put(b, "", 0) != 0 || (size_t)n + 1 > b->cap) {
