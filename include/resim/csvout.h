@@ -26,7 +26,9 @@ void resim_out_abort(resim_out *o);
 
 /* Writes a text field, quoted by libcsv only when it holds , " CR or LF. */
 void resim_csv_text(FILE *fp, const char *s);
-/* Writes a number that reads back within 1e-15 relative; NaN is an empty field. */
+/* Writes a number with 15 significant digits (reads back within 5e-15
+ * relative, well inside the model's 1e-12), always with a
+ * decimal point or exponent ("3.0", not "3"); NaN is an empty field. */
 void resim_csv_number(FILE *fp, double v);
 /* Formats a number as resim_csv_number does; returns the length. */
 int resim_format_number(char *buf, size_t size, double v);

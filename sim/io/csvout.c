@@ -78,7 +78,14 @@ int resim_format_number(char *buf, size_t size, double v)
     }
     if (v == 0)
         v = 0; /* no "-0" */
-    return snprintf(buf, size, "%.15g", v);
+    int n = snprintf(buf, size, "%.15g", v);
+    /* Whole numbers keep a decimal point, so every reader types the column as real. */
+    if (n > 0 && (size_t)n + 2 < size && strpbrk(buf, ".eni") == NULL) {
+        buf[n++] = '.';
+        buf[n++] = '0';
+        buf[n] = '\0';
+    }
+    return n;
 }
 
 void resim_csv_number(FILE *fp, double v)

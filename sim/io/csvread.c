@@ -15,6 +15,7 @@ typedef struct stream {
     resim_error *err;
     int status;
     long line;       /* line being fed */
+    long start_line; /* line fed while no row was begun: where the next row starts */
     long row_line;   /* line the current row started on */
     char **field;
     size_t n, cap;
@@ -26,7 +27,7 @@ static void on_field(void *s, size_t len, void *data)
     if (st->status != RESIM_OK)
         return;
     if (st->n == 0)
-        st->row_line = st->line;
+        st->row_line = st->start_line;
     if (st->n == st->cap) {
         size_t cap = st->cap ? 2 * st->cap : 16;
         char **f = realloc(st->field, cap * sizeof *f);
@@ -80,6 +81,10 @@ int resim_csv_stream(const char *path, resim_csv_row_fn fn, void *ctx, resim_err
     ssize_t len;
     while (st.status == RESIM_OK && (len = getline(&buf, &cap, fp)) > 0) {
         st.line++;
+        /* libcsv's state 0 is "no row begun": a row starting here starts on this
+         * line, even if its first field is quoted and spans several lines. */
+        if (p.pstate == 0)
+            st.start_line = st.line;
         if (csv_parse(&p, buf, (size_t)len, on_field, on_row, &st) != (size_t)len &&
             st.status == RESIM_OK)
             st.status = resim_error_set(err, RESIM_EPARSE, path, st.line, "malformed CSV: %s",
@@ -200,7 +205,8 @@ int resim_parse_double(const char *s, double *out)
     double v = strtod(s, &end);
     while (*end == ' ')
         end++;
-    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+    /* Underflow (ERANGE with a tiny or zero result) is a valid subnormal. */
+    if (*end != '\0' || (errno == ERANGE && fabs(v) >= 1) || !isfinite(v))
         return -1;
     *out = v;
     return 0;

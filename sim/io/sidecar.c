@@ -60,11 +60,6 @@ static void lever_member(void *ctx, const char *key, const char *value)
     resim_json_string(j->fp, value);
 }
 
-static void event_value(const resim_event *ev, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s", ev->entry->value);
-}
-
 int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **argv,
                          resim_error *err)
 {
@@ -106,14 +101,12 @@ int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **ar
     fputs("\n  },\n  \"timeline\": [", fp);
     for (size_t k = 0; k < sc->n_events; k++) {
         const resim_event *ev = &sc->events[k];
-        char value[512];
-        event_value(ev, value, sizeof value);
         resim_date_format(ev->date, date);
         fprintf(fp, "%s\n    {\"date\": \"%s\", \"month\": %d, \"key\": ", k ? "," : "", date,
                 ev->month);
         resim_json_string(fp, ev->entry->key);
         fputs(", \"value\": ", fp);
-        resim_json_string(fp, value);
+        resim_json_string(fp, ev->entry->value);
         fputs(", \"source\": ", fp);
         if (ev->source != NULL)
             resim_json_string(fp, ev->source);
