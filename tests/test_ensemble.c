@@ -425,6 +425,67 @@ static void test_uncertain_scan_errors(void **state)
     resim_ini_free(&x.ini);
 }
 
+/* The random list process picks importers with probability proportional
+ * to exposure (chi-square over single-pick months, p > 0.001). */
+static void test_list_process_by_exposure(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    put(&x.ini, "scenario", "months", "1");
+    put(&x.ini, "list_process", "add.control.rate", "9.7");
+    put(&x.ini, "list_process", "add.control.batch", "1");
+    open_ens(&x);
+    resim_error err = {0};
+    resim_model *m = resim_model_alloc(&x.sc, RESIM_BY_NONE, &err);
+    gsl_rng *lists = resim_rng_alloc();
+    resim_model_set_random(m, NULL, lists);
+    double *out = malloc(x.cells * sizeof *out);
+    const size_t N = x.sc.n_importers;
+    double picks[16] = {0}, singles = 0, moved_any = 0;
+    for (uint64_t r = 0; r < 4000; r++) {
+        resim_rng_reset(lists, 17, r, RESIM_STREAM_LISTS);
+        assert_int_equal(resim_model_init(m, &x.sc, &err), RESIM_OK);
+        resim_model_step(m, out);
+        const unsigned char *st = resim_model_status(m);
+        size_t moved = 0, who = 0;
+        for (size_t i = 0; i < N; i++)
+            if (st[i] != x.data.status0[i]) {
+                assert_int_equal(st[i], RESIM_CONTROL);
+                moved++;
+                who = i;
+            }
+        moved_any += moved > 0;
+        if (moved == 1) {
+            picks[who]++;
+            singles++;
+        }
+    }
+    /* Poisson(9.7/12): P(at least one batch) = 1 - exp(-0.808) = 0.554. */
+    assert_true(fabs(moved_any / 4000 - (1 - exp(-9.7 / 12))) < 0.03);
+    double total = 0, chi2 = 0;
+    int dof = -1;
+    for (size_t i = 0; i < N; i++)
+        if (x.data.status0[i] != RESIM_CONTROL)
+            total += x.data.exposure[i];
+    for (size_t i = 0; i < N; i++) {
+        if (x.data.status0[i] == RESIM_CONTROL) {
+            assert_true(picks[i] == 0);
+            continue;
+        }
+        double e = singles * x.data.exposure[i] / total;
+        chi2 += (picks[i] - e) * (picks[i] - e) / e;
+        dof++;
+    }
+    double p = gsl_cdf_chisq_Q(chi2, dof);
+    if (p < 0.001)
+        fail_msg("chi-square %.3g on %d dof, p = %.3g", chi2, dof, p);
+    free(out);
+    gsl_rng_free(lists);
+    resim_model_free(m);
+    close_ens(&x);
+}
+
 static void test_cell_summary(void **state)
 {
     (void)state;
@@ -450,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_seed_not_truncated),
         cmocka_unit_test(test_distributions),
         cmocka_unit_test(test_uncertain_scan_errors),
+        cmocka_unit_test(test_list_process_by_exposure),
         cmocka_unit_test(test_cell_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
