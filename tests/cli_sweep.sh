@@ -51,7 +51,7 @@ check "one process writes 18 points" test "$(wc -l <"$tmp/one.csv")" = 19
 check "sidecar written" grep -q '"kind": "sweep"' "$tmp/one.csv.json"
 check "no partial file left" test ! -e "$tmp/one.csv.partial"
 check "header names the measures" grep -q '^point,policy.approval.watch,2026-02.list.add.control,alt.capacity_factor,Sm_all_cum_shortfall,' "$tmp/one.csv"
-check "grid: last key fastest" test "$(sed -n '2,3p' "$tmp/one.csv" | cut -d, -f1-4 | tr '\n' ' ')" = "0,0.2,0,0.5 1,0.2,0,1.5 "
+check "grid: last key fastest" test "$(sed -n '2,3p' "$tmp/one.csv" | cut -d, -f1-4 | tr '\n' ' ')" = "0,0.2,0.0,0.5 1,0.2,0.0,1.5 "
 
 for k in 1 2 3; do
     "$resim" sweep "$S" "${short[@]}" "${vary[@]}" --shard $k/3 -o "$tmp/s$k.csv" 2>/dev/null
@@ -105,7 +105,7 @@ check "lhs: same seed, same bytes across threads" cmp "$tmp/lhs1.csv" "$tmp/lhs2
 check "lhs: 40 points" test "$(wc -l <"$tmp/lhs1.csv")" = 41
 "$resim" sweep "$S" "${short[@]}" --design sobol --points 16 --vary policy.approval.watch=0:1 \
     --vary alt.capacity_factor=0:2 -o "$tmp/sobol.csv" 2>/dev/null
-check "sobol: first point is the centre" test "$(sed -n 2p "$tmp/sobol.csv" | cut -d, -f1-3)" = "0,0.5,1"
+check "sobol: first point is the centre" test "$(sed -n 2p "$tmp/sobol.csv" | cut -d, -f1-3)" = "0,0.5,1.0"
 
 # A SALib-style sample (pandas index column unnamed) works as is.
 printf ',policy.approval.watch,2026-02.list.add.control\n0,0.25,10\n1,0.5,20\n2,0.75,30\n' >"$tmp/salib.csv"
