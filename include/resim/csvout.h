@@ -26,8 +26,7 @@ void resim_out_abort(resim_out *o);
 
 /* Writes a text field, quoted by libcsv only when it holds , " CR or LF. */
 void resim_csv_text(FILE *fp, const char *s);
-/* Writes a number in the fewest of 15, 16 or 17 significant digits that
- * read back exactly, always with a
+/* Writes a number with 17 significant digits (reads back exactly), always with a
  * decimal point or exponent ("3.0", not "3"); NaN is an empty field. */
 void resim_csv_number(FILE *fp, double v);
 /* Formats a number as resim_csv_number does; returns the length. */

@@ -387,11 +387,11 @@ static void finish_row(double *row, double Ae, double Ne)
 }
 
 /* Deterministic filing: the kernel's expected share in each month. */
-static void file_expected(const resim_model *m, double *ring, int s, size_t u, double a)
+static void file_expected(const resim_model *m, double *ring, int s, size_t pos, double a)
 {
     const size_t K = m->K;
     const double *w = m->kern + (size_t)s * (K + 1);
-    size_t k = m->kfirst[s], end = m->kend[s], pos = (u + k) % K;
+    size_t k = m->kfirst[s], end = m->kend[s];
     /* Two straight runs (up to the end of the ring, then from its start)
      * instead of a wrap test per bin, so the compiler can vectorise. */
     size_t run = K - pos < end - k ? K - pos : end - k;
@@ -410,7 +410,7 @@ static void file_expected(const resim_model *m, double *ring, int s, size_t u, d
  * ceil(a / lot) equal lots, and a multinomial draw over the kernel's bins
  * (and the mass decided after the horizon) gives each lot its month.
  */
-static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t u, double a,
+static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t pos, double a,
                       double lot)
 {
     if (a <= 0)
@@ -422,7 +422,6 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
         n = 4e9;
     gsl_ran_multinomial(m->lots_rng, nbins + 1, (unsigned int)n, w, m->counts);
     const double size = a / n;
-    size_t pos = (u + first) % K;
     for (size_t k = 0; k < nbins; k++) {
         if (m->counts[k] > 0) {
             ring[pos] += m->counts[k] * size;
@@ -498,6 +497,9 @@ void resim_model_step(resim_model *m, double *out)
     const size_t E = m->E, N = m->N, G = m->G, K = m->K, L1 = m->L1;
     const int t = m->t, L = sc->transit;
     const size_t u = (size_t)(t - m->t0), slot = u % K;
+    /* Ring positions are the same for every importer: work them out once. */
+    const size_t tslot = u % L1, tnext = (u + 1) % L1;
+    size_t first_pos[RESIM_NSTATUSES];
     double *sR = m->scratch + S_R * N, *sAlt = m->scratch + S_ALT * N;
     double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
     double *sRj = m->scratch + S_REJ * N, *sArr = m->scratch + S_ARR * N;
@@ -515,13 +517,18 @@ void resim_model_step(resim_model *m, double *out)
         const double Ae = alt_capacity(m, e, t);            /* step 3 */
         const double frac = china_fraction(De, Ae);
         const int ctrl = lv->controlled[x];
+        double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months */
+        for (int st = 0; st < RESIM_NSTATUSES; st++) {
+            lead_of[st] = ctrl ? lv->delay_mean_days[st] / M + L : L;
+            first_pos[st] = (u + m->kfirst[st]) % K;
+        }
         double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
 
         /* Step 4: requirement from inventory and supply-line gaps. */
         double sumR = 0;
         for (size_t i = 0; i < N; i++) {
             double D = share[i] * De;
-            double lead = ctrl ? lv->delay_mean_days[m->status[i]] / M + L : L;
+            double lead = lead_of[m->status[i]];
             double gap = (cover[i] * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
             double R = D + gap / tau;
             sR[i] = R > 0 ? R : 0;
@@ -540,9 +547,9 @@ void resim_model_step(resim_model *m, double *out)
             if (!ctrl)
                 ring[slot] += a; /* w[0] = 1: decided at once */
             else if (m->lots_rng == NULL)
-                file_expected(m, ring, s, u, a);
+                file_expected(m, ring, s, first_pos[s], a);
             else
-                file_lots(m, ring, lots, s, u, a, sc->lot_tonnes[x]);
+                file_lots(m, ring, lots, s, first_pos[s], a, sc->lot_tonnes[x]);
             double dec = ring[slot], nlots = 0;
             ring[slot] = 0;
             if (m->lots_rng != NULL) {
@@ -558,8 +565,8 @@ void resim_model_step(resim_model *m, double *out)
                 ap = dec * (k / nlots);
             }
             double *tr = m->trans + b * L1;
-            tr[u % L1] = ap;
-            double arr = tr[(u + 1) % L1]; /* approved in month t - L */
+            tr[tslot] = ap;
+            double arr = tr[tnext]; /* approved in month t - L */
             intr[i] += ap - arr;
             double avail = inv[i] + arr + alt;
             double unmet = D > avail ? D - avail : 0;
