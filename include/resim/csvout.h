@@ -32,4 +32,11 @@ void resim_csv_number(FILE *fp, double v);
 /* Formats a number as resim_csv_number does; returns the length. */
 int resim_format_number(char *buf, size_t size, double v);
 
+/*
+ * Formats a number in the fewest of 15, 16 or 17 significant digits that
+ * read back exactly ("0.2", not "0.20000000000000001"), for values people
+ * typed or chose (design points, levers); slower than resim_format_number.
+ */
+int resim_format_short(char *buf, size_t size, double v);
+
 #endif

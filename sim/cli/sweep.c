@@ -227,7 +227,7 @@ static int point_values(const plan *p, resim_design_cursor *c, size_t i, char (*
     }
     int rc = resim_design_point(p->design, c, i, x, err);
     for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++)
-        resim_format_number(val[k], VALUE_MAX, x[k]);
+        resim_format_short(val[k], VALUE_MAX, x[k]);
     return rc;
 }
 
@@ -351,7 +351,7 @@ static int parse_vary(vkey *k, const char *spec, const cli_scenario *s, resim_er
         k->has_levels = 1;
     }
     char probe[VALUE_MAX];
-    resim_format_number(probe, sizeof probe, k->lo);
+    resim_format_short(probe, sizeof probe, k->lo);
     vkey tmp = *k;
     int rc = check_key(&tmp, name, probe, "--vary", s, err);
     if (rc != RESIM_OK) {
@@ -1097,9 +1097,9 @@ static int write_sidecar(const char *csv, const plan *p, const sweep_args *a,
             resim_json_string(fp, p->keys[k].name);
             fputs(", \"lo\": ", fp);
             char buf[40];
-            resim_format_number(buf, sizeof buf, p->keys[k].lo);
+            resim_format_short(buf, sizeof buf, p->keys[k].lo);
             fputs(buf, fp);
-            resim_format_number(buf, sizeof buf, p->keys[k].hi);
+            resim_format_short(buf, sizeof buf, p->keys[k].hi);
             fprintf(fp, ", \"hi\": %s", buf);
             if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_GRID)
                 fprintf(fp, ", \"levels\": %zu", p->keys[k].levels);

@@ -70,6 +70,17 @@ void resim_csv_text(FILE *fp, const char *s)
         fputs(s, fp);
 }
 
+/* Whole numbers keep a decimal point, so every reader types the column as real. */
+static int real_point(char *buf, size_t size, int n)
+{
+    if (n > 0 && (size_t)n + 2 < size && strpbrk(buf, ".eni") == NULL) {
+        buf[n++] = '.';
+        buf[n++] = '0';
+        buf[n] = '\0';
+    }
+    return n;
+}
+
 int resim_format_number(char *buf, size_t size, double v)
 {
     if (isnan(v)) {
@@ -80,14 +91,25 @@ int resim_format_number(char *buf, size_t size, double v)
         v = 0; /* no "-0" */
     /* 17 significant digits read back exactly (a shortest-form search costs
      * four times as much, and output is a large part of a big run). */
-    int n = snprintf(buf, size, "%.17g", v);
-    /* Whole numbers keep a decimal point, so every reader types the column as real. */
-    if (n > 0 && (size_t)n + 2 < size && strpbrk(buf, ".eni") == NULL) {
-        buf[n++] = '.';
-        buf[n++] = '0';
-        buf[n] = '\0';
+    return real_point(buf, size, snprintf(buf, size, "%.17g", v));
+}
+
+int resim_format_short(char *buf, size_t size, double v)
+{
+    if (isnan(v)) {
+        buf[0] = '\0';
+        return 0;
     }
-    return n;
+    if (v == 0)
+        v = 0;
+    /* The fewest of 15, 16 or 17 significant digits that read back exactly. */
+    int n = 0;
+    for (int digits = 15; digits <= 17; digits++) {
+        n = snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return real_point(buf, size, n);
 }
 
 void resim_csv_number(FILE *fp, double v)
