@@ -164,8 +164,10 @@ grep -q 'design point 2: .*approval.watch' "$tmp/err" && ok "... it names point 
 expect_exit 2 "sobol over 40 keys" "$resim" sweep "$S" --design sobol --points 4 \
     $(for k in $(seq 41); do echo --vary policy.approval.watch=0:1; done) "${o[@]}"
 expect_exit 2 "lhs without --points" "$resim" sweep "$S" --design lhs --vary policy.approval.watch=0:1 "${o[@]}"
-expect_exit 2 "--replicates 2 needs the ensemble" \
-    "$resim" sweep "$S" --vary policy.approval.watch=0:1 --replicates 2 "${o[@]}"
+expect_exit 2 "--replicates 0" \
+    "$resim" sweep "$S" --vary policy.approval.watch=0:1 --replicates 0 "${o[@]}"
+expect_exit 2 "--quantiles decreasing" \
+    "$resim" sweep "$S" --vary policy.approval.watch=0:1 --replicates 2 --quantiles 0.9,0.1 "${o[@]}"
 expect_exit 2 "no -o" "$resim" sweep "$S" --vary policy.approval.watch=0:1
 expect_exit 1 "missing design file" "$resim" sweep "$S" --design "$tmp/none.csv" "${o[@]}"
 printf 'policy.approval.watch,policy.nokey\n0.3,1\n' >"$tmp/badkey.csv"
@@ -179,6 +181,30 @@ for spec in 0/3 4/3 1/0 junk 2 1/3x; do
 done
 SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=3 expect_exit 2 "bad SLURM_ARRAY_TASK_ID" \
     "$resim" sweep "$S" --vary policy.approval.watch=0:1 "${o[@]}"
+
+# ---------------------------------------------------------------- replicates
+# Each point runs R replicates (the same streams at every point); the row has
+# each measure's mean and quantiles. Same bytes however the work is split.
+rep=(--set scenario.months=18 --vary 2026-02.approval.watch=0.2:0.8:3 --replicates 6
+     --set "policy.approval.none=beta(0.7, 20)" --set stochastic.lot_tonnes=0.5)
+"$resim" sweep "$S" "${rep[@]}" -o "$tmp/rep1.csv" 2>"$tmp/err" || bad "replicate sweep: $(cat "$tmp/err")"
+"$resim" sweep "$S" "${rep[@]}" --threads 2 -o "$tmp/rep2.csv" 2>/dev/null
+check "replicates: --threads 2 == one thread" cmp "$tmp/rep1.csv" "$tmp/rep2.csv"
+"$resim" sweep "$S" "${rep[@]}" --shard 1/2 -o "$tmp/repa.csv" 2>/dev/null
+"$resim" sweep "$S" "${rep[@]}" --shard 2/2 -o "$tmp/repb.csv" 2>/dev/null
+"$resim" merge "$tmp/repa.csv" "$tmp/repb.csv" -o "$tmp/repm.csv" 2>/dev/null
+check "replicates: shards merged == one process" cmp "$tmp/rep1.csv" "$tmp/repm.csv"
+check "replicates: mean and quantile columns" \
+    grep -q '^point,2026-02.approval.watch,Sm_all_cum_shortfall_mean,Sm_all_cum_shortfall_p05,Sm_all_cum_shortfall_p50,Sm_all_cum_shortfall_p95,' "$tmp/rep1.csv"
+check "replicates: every row as wide as the header" \
+    test "$(awk -F, '{print NF}' "$tmp/rep1.csv" | sort -u | wc -l)" = 1
+# Quantiles are ordered, and the mean lies between the extreme quantiles.
+check "replicates: p05 <= p50 <= p95 for Dy's cumulative shortfall" awk -F, '
+  NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { a = $c["Dy_all_cum_shortfall_p05"]; m = $c["Dy_all_cum_shortfall_p50"]; z = $c["Dy_all_cum_shortfall_p95"]
+    if (a > m || m > z) exit 1 }' "$tmp/rep1.csv"
+"$resim" sweep "$S" "${rep[@]}" --seed 2 -o "$tmp/rep3.csv" 2>/dev/null
+if cmp -s "$tmp/rep1.csv" "$tmp/rep3.csv"; then bad "--seed 2 gave the bytes of --seed 1"; else ok "--seed 2 differs from --seed 1"; fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

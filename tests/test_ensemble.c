@@ -104,17 +104,17 @@ static void run_deterministic(ens *x, double *out)
 static resim_worker *worker(ens *x)
 {
     resim_error err = {0};
-    resim_worker *w = resim_worker_alloc(&x->ini, &x->data, &x->u, &x->sc, RESIM_BY_NONE, &err);
+    resim_worker *w = resim_worker_alloc(&x->data, &x->sc, RESIM_BY_NONE, &err);
     if (w == NULL)
         fail_msg("%s", err.msg);
     return w;
 }
 
-static void run_replicate(resim_worker *w, uint64_t seed, uint64_t r, double *out,
+static void run_replicate(resim_worker *w, const ens *x, uint64_t seed, uint64_t r, double *out,
                           double *draws)
 {
     resim_error err = {0};
-    if (resim_worker_run(w, seed, r, out, draws, &err) != RESIM_OK)
+    if (resim_worker_run(w, &x->ini, &x->u, seed, r, out, draws, &err) != RESIM_OK)
         fail_msg("%s", err.msg);
 }
 
@@ -139,7 +139,7 @@ static void test_stochastic_equals_deterministic(void **state)
     run_deterministic(&x, det);
     resim_worker *w = worker(&x);
     for (uint64_t r = 0; r < 3; r++) {
-        run_replicate(w, 2718, r, sto, NULL);
+        run_replicate(w, &x, 2718, r, sto, NULL);
         for (size_t k = 0; k < x.T * x.cells; k++)
             if (!(isnan(det[k]) && isnan(sto[k])) && det[k] != sto[k])
                 fail_msg("cell %zu: stochastic %.17g, deterministic %.17g", k, sto[k], det[k]);
@@ -181,7 +181,7 @@ static void test_mean_converges(void **state)
     run_deterministic(&x, det);
     resim_worker *w = worker(&x);
     for (uint64_t r = 0; r < R; r++)
-        run_replicate(w, 31, r, all + r * x.T * x.cells, NULL);
+        run_replicate(w, &x, 31, r, all + r * x.T * x.cells, NULL);
     const int metrics[] = {RESIM_M_CHINA_APPROVED, RESIM_M_CHINA_PENDING, RESIM_M_CHINA_ARRIVALS,
                            RESIM_M_INVENTORY, RESIM_M_REQUIREMENT};
     double *v = malloc(R * sizeof *v);
@@ -241,7 +241,7 @@ static void test_lot_months_follow_kernel(void **state)
     open_ens(&x);
     double *out = calloc(x.T * x.cells, sizeof *out);
     resim_worker *w = worker(&x);
-    run_replicate(w, 99, 0, out, NULL);
+    run_replicate(w, &x, 99, 0, out, NULL);
     /* All of Dy's filings happen in month 0. */
     double applied0 = out[RESIM_M_CHINA_APPLIED];
     for (size_t t = 1; t < x.T; t++)
@@ -309,13 +309,13 @@ static void test_streams(void **state)
     double *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b), *c = calloc(n, sizeof *c);
     double da[2], db[2], dc[2];
     resim_worker *w1 = worker(&x), *w2 = worker(&x);
-    run_replicate(w1, 7, 5, a, da);
-    run_replicate(w2, 7, 3, c, dc); /* another replicate first on w2 */
-    run_replicate(w2, 7, 5, b, db);
+    run_replicate(w1, &x, 7, 5, a, da);
+    run_replicate(w2, &x, 7, 3, c, dc); /* another replicate first on w2 */
+    run_replicate(w2, &x, 7, 5, b, db);
     assert_memory_equal(a, b, n * sizeof *a);
     assert_memory_equal(da, db, sizeof da);
     assert_memory_not_equal(a, c, n * sizeof *a);
-    run_replicate(w1, 8, 5, c, dc);
+    run_replicate(w1, &x, 8, 5, c, dc);
     assert_memory_not_equal(a, c, n * sizeof *a);
     assert_true(dc[0] != da[0]);
     /* Draws lie in the keys' ranges. */

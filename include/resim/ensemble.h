@@ -34,23 +34,23 @@ int resim_uncertain_central(resim_ini *ini, const resim_uncertain *u, resim_erro
 typedef struct resim_worker resim_worker;
 
 /*
- * A worker for replicates of `base` (the raw scenario with distributions)
- * over data d; `shape` is base resolved once (for the model's dimensions).
- * base, d, u and shape must outlive the worker.
+ * A worker for replicates of scenarios over data d shaped like `shape`
+ * (elements, importers), which it needs only during the call. d must
+ * outlive the worker.
  */
-resim_worker *resim_worker_alloc(const resim_ini *base, const resim_data *d,
-                                 const resim_uncertain *u, const resim_scenario *shape,
+resim_worker *resim_worker_alloc(const resim_data *d, const resim_scenario *shape,
                                  resim_grouping by, resim_error *err);
 void resim_worker_free(resim_worker *w); /* accepts NULL */
 
 /*
- * Runs replicate r of seed into out[t * cells + cell] for months t = 0 ..
- * months-1 (cells = elements x groups x RESIM_NMETRICS) and the drawn lever
- * values into draws[u->n]. A drawn value the scenario rejects is an error
- * naming the replicate and key.
+ * Runs replicate r of seed of the raw scenario `base` (whose uncertain
+ * entries u were found by resim_uncertain_scan) into out[t * cells + cell]
+ * for months t = 0 .. months-1 (cells = elements x groups x RESIM_NMETRICS),
+ * and the drawn lever values into draws[u->n]. A drawn value the scenario
+ * rejects is an error naming the replicate and key.
  */
-int resim_worker_run(resim_worker *w, uint64_t seed, uint64_t r, double *out, double *draws,
-                     resim_error *err);
+int resim_worker_run(resim_worker *w, const resim_ini *base, const resim_uncertain *u,
+                     uint64_t seed, uint64_t r, double *out, double *draws, resim_error *err);
 
 /*
  * Summary of one cell over replicates: the mean, the quantiles q[0..nq-1]

@@ -51,6 +51,10 @@ int cli_usage(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* Parses --quantiles (increasing, in [0, 1]); returns 0 or an exit code. */
+int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n);
+/* Column suffix of quantile q: 0.05 -> "p05", 0.025 -> "p2.5". */
+void cli_quantile_name(char *buf, size_t n, double q);
 /* Prints an error record to stderr; returns the exit code for it. */
 int cli_fail(const resim_error *err);
 

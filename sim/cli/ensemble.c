@@ -21,6 +21,8 @@
 
 typedef struct chunk_job {
     const run_args *a;
+    const resim_ini *base;
+    const resim_uncertain *u;
     resim_worker **workers;
     size_t first, count;  /* replicates of this chunk: first .. first+count-1 */
     size_t cells_run;     /* doubles per replicate: months x cells */
@@ -47,7 +49,7 @@ static void *work(void *p)
             break;
         resim_error err = {0};
         uint64_t r = (uint64_t)(j->first + k);
-        if (resim_worker_run(ta->w, j->a->seed, r, j->buf + k * j->cells_run,
+        if (resim_worker_run(ta->w, j->base, j->u, j->a->seed, r, j->buf + k * j->cells_run,
                              j->draws + k * j->n_draws, &err) != RESIM_OK) {
             pthread_mutex_lock(&j->lock);
             if (k < j->failed_at) { /* report the same error for any thread count */
@@ -85,15 +87,6 @@ static int run_chunk(chunk_job *j, size_t nthreads, resim_error *err)
     return RESIM_OK;
 }
 
-static void quantile_name(char *buf, size_t n, double q)
-{
-    double pct = q * 100;
-    if (pct == (double)(long)pct)
-        snprintf(buf, n, "p%02ld", (long)pct);
-    else
-        snprintf(buf, n, "p%g", pct);
-}
-
 static void summary_header(FILE *fp, const run_args *a)
 {
     fputs("scenario,date,month,element,group", fp);
@@ -101,7 +94,7 @@ static void summary_header(FILE *fp, const run_args *a)
         fprintf(fp, ",%s_mean", resim_metric_names[k]);
         for (size_t q = 0; q < a->n_quantiles; q++) {
             char name[32];
-            quantile_name(name, sizeof name, a->quantiles[q]);
+            cli_quantile_name(name, sizeof name, a->quantiles[q]);
             fprintf(fp, ",%s_%s", resim_metric_names[k], name);
         }
     }
@@ -216,7 +209,7 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     char draws_path[1100];
     snprintf(draws_path, sizeof draws_path, "%s.draws.csv", named ? a->output : "");
     resim_out out = {0}, raw = {0}, dr = {0};
-    chunk_job job = {.a = a};
+    chunk_job job = {.a = a, .base = &s.ini, .u = &s.u};
     pthread_mutex_init(&job.lock, NULL);
     double *store = NULL;
     int rc = RESIM_ENOMEM, passes = 0;
@@ -225,7 +218,7 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     if (job.workers == NULL)
         goto done;
     for (size_t k = 0; k < nthreads; k++)
-        if ((job.workers[k] = resim_worker_alloc(&s.ini, &s.data, &s.u, sc, a->by, &err)) == NULL)
+        if ((job.workers[k] = resim_worker_alloc(&s.data, sc, a->by, &err)) == NULL)
             goto done;
     size_t G = a->by == RESIM_BY_NONE ? 1 : a->by == RESIM_BY_STATUS ? 1 + RESIM_NSTATUSES
                                                                      : 1 + sc->n_importers;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "resim/csvread.h"
 
 static const char usage_text[] =
     "usage: resim COMMAND [ARGS]\n"
@@ -53,7 +54,7 @@ int cli_usage(const char *fmt, ...)
     fputs("resim: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'resim help' for usage.\n", stderr);
+    fputs(" (try 'resim help')\n", stderr);
     return EXIT_USAGE;
 }
 
@@ -81,6 +82,36 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
     }
     *value = argv[++*i];
     return 1;
+}
+
+int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", v);
+    *n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        double x;
+        if (resim_parse_double(tok, &x) != 0 || x < 0 || x > 1)
+            return cli_usage("--quantiles takes numbers in [0, 1], not '%s'", tok);
+        if (*n == max)
+            return cli_usage("--quantiles takes at most %zu values", max);
+        if (*n > 0 && x <= q[*n - 1])
+            return cli_usage("--quantiles must be increasing");
+        q[(*n)++] = x;
+    }
+    if (*n == 0)
+        return cli_usage("--quantiles needs at least one value");
+    return 0;
+}
+
+void cli_quantile_name(char *buf, size_t n, double q)
+{
+    double pct = q * 100;
+    if (pct == (double)(long)pct)
+        snprintf(buf, n, "p%02ld", (long)pct);
+    else
+        snprintf(buf, n, "p%g", pct);
 }
 
 void cli_warn(void *ctx, const char *msg)

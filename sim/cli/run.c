@@ -22,27 +22,6 @@ static int whole(const char *name, const char *v, unsigned long long max, unsign
     return 0;
 }
 
-static int parse_quantiles(run_args *a, const char *v)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", v);
-    a->n_quantiles = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-        double q;
-        if (resim_parse_double(tok, &q) != 0 || q < 0 || q > 1)
-            return cli_usage("--quantiles takes numbers in [0, 1], not '%s'", tok);
-        if (a->n_quantiles == sizeof a->quantiles / sizeof a->quantiles[0])
-            return cli_usage("--quantiles takes at most 32 values");
-        if (a->n_quantiles > 0 && q <= a->quantiles[a->n_quantiles - 1])
-            return cli_usage("--quantiles must be increasing");
-        a->quantiles[a->n_quantiles++] = q;
-    }
-    if (a->n_quantiles == 0)
-        return cli_usage("--quantiles needs at least one value");
-    return 0;
-}
-
 /* The ensemble options of run; returns 1 if argv[*i] was one, 0 if not, or -exit code. */
 static int parse_ensemble(int argc, char **argv, int *i, run_args *a)
 {
@@ -75,7 +54,7 @@ static int parse_ensemble(int argc, char **argv, int *i, run_args *a)
         }
     } else if ((r = cli_opt(argc, argv, i, "--quantiles", &v)) != 0) {
         if (r > 0)
-            code = parse_quantiles(a, v);
+            code = cli_parse_quantiles(v, a->quantiles, 32, &a->n_quantiles);
     } else if ((r = cli_opt(argc, argv, i, "--threshold", &v)) != 0) {
         if (r > 0 && (resim_parse_double(v, &a->threshold) != 0 || a->threshold < 0 ||
                       a->threshold > 1))

@@ -28,6 +28,7 @@
 
 #include "cli.h"
 #include "resim/csvout.h"
+#include "resim/rng.h"
 #include "resim/csvread.h"
 #include "resim/design.h"
 #include "resim/outcome.h"
@@ -64,9 +65,13 @@ static const char sweep_help[] =
     "                                grid (default), Latin hypercube, Sobol, or a\n"
     "                                design file whose header names the keys\n"
     "  --points N                    points of an lhs or sobol design\n"
-    "  --seed S                      seed of the Latin hypercube (default 1)\n"
-    "  --replicates R                stochastic replicates per point (needs the\n"
-    "                                ensemble module; only 1 for now)\n"
+    "  --seed S                      seed of the Latin hypercube and of the\n"
+    "                                replicates' random streams (default 1)\n"
+    "  --replicates R                R stochastic replicates per point (the same\n"
+    "                                R streams at every point); each measure\n"
+    "                                becomes its mean and quantiles\n"
+    "  --quantiles Q,Q,...           quantiles with --replicates (default\n"
+    "                                0.05,0.5,0.95)\n"
     "  --threads T                   worker threads (default 1)\n"
     "  --threshold X                 availability threshold (default 0.9)\n"
     "  --shard K/N                   compute points K-1, K-1+N, ... (default from\n"
@@ -190,6 +195,9 @@ typedef struct sweep_args {
     unsigned long seed;
     size_t threads;
     double threshold;
+    size_t replicates;         /* 0: the deterministic mode */
+    double quantiles[32];
+    size_t n_quantiles;
     const char *shard;
     int resume, progress;
     const char *output;
@@ -209,6 +217,10 @@ typedef struct plan {
     size_t done;           /* of these, already in the partial file */
     double threshold;
     int ranks;
+    size_t replicates;       /* 0: deterministic */
+    unsigned long seed;
+    const double *quantiles;
+    size_t n_quantiles;
 } plan;
 
 static size_t shard_point(const plan *p, size_t j) { return p->shard_k - 1 + j * p->shard_n; }
@@ -477,6 +489,9 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     a->seed = 1;
     a->threads = 1;
     a->threshold = 0.9;
+    static const double default_q[] = {0.05, 0.5, 0.95};
+    a->n_quantiles = sizeof default_q / sizeof default_q[0];
+    memcpy(a->quantiles, default_q, sizeof default_q);
     a->scen.sets = calloc((size_t)argc, sizeof *a->scen.sets);
     a->vary = calloc((size_t)argc, sizeof *a->vary);
     if (a->scen.sets == NULL || a->vary == NULL)
@@ -515,15 +530,14 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         } else if (OPT("--replicates")) {
             if (r < 0)
                 return EXIT_USAGE;
-            if (parse_size(v, 1, 100000000, &n) != 0)
+            if (parse_size(v, 1, 100000000, &a->replicates) != 0)
                 return usage("--replicates '%s': expected a whole number, at least 1", v);
-            /* Hook for the stochastic ensemble (include/resim/ensemble.h):
-             * with it, each point will run R replicates and write their
-             * means and quantiles. Until then only R = 1 is valid. */
-            if (n > 1)
-                return usage("--replicates %zu: sweeps of stochastic ensembles need the "
-                             "ensemble module (resim/ensemble.h) wired into the sweep; not yet",
-                             n);
+        } else if (OPT("--quantiles")) {
+            if (r < 0)
+                return EXIT_USAGE;
+            int code = cli_parse_quantiles(v, a->quantiles, 32, &a->n_quantiles);
+            if (code != 0)
+                return code;
         } else if (OPT("--seed")) {
             if (r < 0)
                 return EXIT_USAGE;
@@ -577,6 +591,10 @@ static int build_plan(plan *p, const sweep_args *a, const cli_scenario *s, resim
     int is_file = strcmp(d, "grid") != 0 && strcmp(d, "lhs") != 0 && strcmp(d, "sobol") != 0;
     p->threshold = a->threshold;
     p->origin = "--vary";
+    p->replicates = a->replicates;
+    p->seed = a->seed;
+    p->quantiles = a->quantiles;
+    p->n_quantiles = a->n_quantiles;
     if (is_file) {
         if (a->n_vary > 0)
             return usage("--vary and a design file (%s) exclude each other: the file's header "
@@ -663,6 +681,14 @@ typedef struct worker {
     resim_design_cursor *cursor;
     char (*val)[VALUE_MAX];
     double *x;
+    /* With --replicates: the raw scenario (distributions kept), its
+     * uncertain entries, an ensemble worker and per-replicate measures. */
+    resim_ini raw;
+    resim_uncertain u;
+    resim_worker *ens;
+    double *series;   /* [months][cells] of one replicate */
+    double *draws;
+    double *meas;     /* [cells_out][replicates] */
 } worker;
 
 static void worker_free(worker *w)
@@ -674,6 +700,12 @@ static void worker_free(worker *w)
     resim_design_cursor_free(w->cursor);
     free(w->val);
     free(w->x);
+    resim_ini_free(&w->raw);
+    resim_uncertain_free(&w->u);
+    resim_worker_free(w->ens);
+    free(w->series);
+    free(w->draws);
+    free(w->meas);
 }
 
 static int worker_init(worker *w, const plan *p, const cli_scenario *s, resim_error *err)
@@ -694,7 +726,76 @@ static int worker_init(worker *w, const plan *p, const cli_scenario *s, resim_er
     w->x = malloc(p->dims * sizeof *w->x);
     if (w->out == NULL || w->oc == NULL || w->val == NULL || w->x == NULL)
         return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    if (p->replicates > 0) {
+        size_t cells = E * SWEEP_GROUPS * RESIM_NMETRICS;
+        if ((rc = resim_ini_copy(&w->raw, &s->ini, err)) != RESIM_OK)
+            return rc;
+        if ((w->ens = resim_worker_alloc(&s->data, &s->sc, RESIM_BY_STATUS, err)) == NULL)
+            return err != NULL ? err->status : RESIM_ENOMEM;
+        w->series = malloc((size_t)s->sc.months * cells * sizeof *w->series);
+        w->draws = malloc((s->u.n + 1) * sizeof *w->draws);
+        w->meas = malloc(E * SWEEP_GROUPS * NMEASURES * p->replicates * sizeof *w->meas);
+        if (w->series == NULL || w->draws == NULL || w->meas == NULL)
+            return resim_error_set(err, RESIM_ENOMEM, NULL, 0,
+                                   "out of memory (fewer --replicates?)");
+    }
     return RESIM_OK;
+}
+
+/* The measures of one outcome as numbers, months of events that never
+ * happened as NaN (left out of the replicate statistics). */
+static void outcome_values(const resim_outcome *o, double *v)
+{
+    const int month[] = {o->peak_month, o->min_month, o->first_below, o->stock_out, o->recovered};
+    v[0] = o->cum_shortfall;
+    v[1] = o->peak_shortfall;
+    v[2] = month[0] < 0 ? NAN : (double)month[0];
+    v[3] = o->min_availability;
+    v[4] = month[1] < 0 ? NAN : (double)month[1];
+    v[5] = o->months_below;
+    v[6] = month[2] < 0 ? NAN : (double)month[2];
+    v[7] = month[3] < 0 ? NAN : (double)month[3];
+    v[8] = month[4] < 0 ? NAN : (double)month[4];
+}
+
+/* Runs the point's replicates and formats mean and quantiles of every measure. */
+static int replicate_measures(worker *w, const plan *p, const cli_scenario *s, size_t i, sbuf *b,
+                              resim_error *err)
+{
+    const size_t E = s->sc.n_elements, R = p->replicates, G = SWEEP_GROUPS;
+    const size_t cells = E * G * RESIM_NMETRICS;
+    int rc = RESIM_OK;
+    for (size_t r = 0; r < R && rc == RESIM_OK; r++) {
+        rc = resim_worker_run(w->ens, &w->raw, &w->u, p->seed, r, w->series, w->draws, err);
+        if (rc != RESIM_OK)
+            break;
+        for (size_t g = 0; g < E * G; g++) {
+            resim_outcome_init(&w->oc[g]);
+            for (int t = 0; t < s->sc.months; t++)
+                resim_outcome_add(&w->oc[g], t, w->series + (size_t)t * cells + g * RESIM_NMETRICS,
+                                  p->threshold);
+            resim_outcome_finish(&w->oc[g], s->sc.months);
+            double v[NMEASURES];
+            outcome_values(&w->oc[g], v);
+            for (size_t m = 0; m < NMEASURES; m++)
+                w->meas[(g * NMEASURES + m) * R + r] = v[m];
+        }
+    }
+    if (rc != RESIM_OK) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return resim_error_set(err, rc, NULL, 0, "design point %zu: %.900s", i, msg);
+    }
+    double quant[32], mean, below;
+    int bad = 0;
+    for (size_t c = 0; c < E * G * NMEASURES; c++) {
+        resim_ensemble_cell(w->meas + c * R, R, p->quantiles, p->n_quantiles, 0, &mean, quant,
+                            &below);
+        bad |= sb_put(b, ",", 1) | sb_number(b, mean);
+        for (size_t q = 0; q < p->n_quantiles; q++)
+            bad |= sb_put(b, ",", 1) | sb_number(b, quant[q]);
+    }
+    return bad ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory") : RESIM_OK;
 }
 
 static int row_measures(sbuf *b, const resim_outcome *o)
@@ -717,15 +818,38 @@ static int row_measures(sbuf *b, const resim_outcome *o)
  * set on the worker's own copy of the raw INI (each point sets every varied
  * key, so earlier points leave no trace) and resolved again.
  *
- * Hook for the stochastic ensemble: with --replicates R > 1 this is where
- * the point's resolved scenario will be handed to the ensemble, and the row
- * will carry the replicates' means and quantiles instead.
+ * With --replicates the point runs R replicates of the stochastic mode and
+ * its row carries each measure's mean and quantiles over them.
  */
 static int compute_point(worker *w, const plan *p, const cli_scenario *s, size_t i, sbuf *b,
                          resim_error *err)
 {
     int rc = point_values(p, w->cursor, i, w->val, w->x, err);
     long line = p->design == NULL ? p->table.line[i] : 0;
+    if (p->replicates > 0) {
+        /* Stochastic: the varied values go into the raw scenario, whose
+         * remaining distributions are drawn per replicate. */
+        for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++)
+            rc = resim_ini_put(&w->raw, p->keys[k].section, p->keys[k].key, w->val[k], p->origin,
+                               line, err);
+        if (rc == RESIM_OK) {
+            resim_uncertain_free(&w->u);
+            rc = resim_uncertain_scan(&w->raw, &s->data, &w->u, err);
+        }
+        if (rc != RESIM_OK)
+            return rc;
+        char num[32];
+        b->n = 0;
+        int bad = sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
+        for (size_t k = 0; k < p->dims; k++)
+            bad |= sb_put(b, ",", 1) | sb_text(b, w->val[k]);
+        if (bad)
+            return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+        if ((rc = replicate_measures(w, p, s, i, b, err)) != RESIM_OK)
+            return rc;
+        return sb_put(b, "\n", 1) ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory")
+                                  : RESIM_OK;
+    }
     for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++)
         rc = resim_ini_put(&w->ini, p->keys[k].section, p->keys[k].key, w->val[k], p->origin,
                            line, err);
@@ -933,6 +1057,14 @@ static int header_line(sbuf *b, const plan *p, const resim_scenario *sc)
                 snprintf(name, sizeof name, ",%s_%s_%s", resim_scenario_symbol(sc, e),
                          group_names[g], measure_names[m]);
                 bad |= sb_str(b, name);
+                if (p->replicates == 0)
+                    continue;
+                bad |= sb_str(b, "_mean");
+                for (size_t q = 0; q < p->n_quantiles; q++) {
+                    char qn[16];
+                    cli_quantile_name(qn, sizeof qn, p->quantiles[q]);
+                    bad |= sb_str(b, name) | sb_str(b, "_") | sb_str(b, qn);
+                }
             }
     bad |= sb_put(b, "\n", 1);
     return bad;
@@ -1108,10 +1240,24 @@ static int write_sidecar(const char *csv, const plan *p, const sweep_args *a,
         fprintf(fp, "]},\n  \"total_points\": %zu,\n  \"shard\": {\"k\": %zu, \"n\": %zu, "
                     "\"from\": \"%s\", \"points\": %zu},\n",
                 p->total, p->shard_k, p->shard_n, p->shard_from, p->n_local);
-        fprintf(fp, "  \"threshold\": %.15g,\n  \"replicates\": 1,\n  \"threads\": %zu,\n"
+        fprintf(fp, "  \"threshold\": %.15g,\n  \"replicates\": %zu,\n", p->threshold,
+                p->replicates);
+        if (p->replicates > 0) {
+            fprintf(fp, "  \"seed\": %lu,\n  \"generator\": ", p->seed);
+            resim_json_string(fp, resim_rng_name);
+            fputs(",\n  \"streams\": \"replicate r uses the same streams at every point\",\n"
+                  "  \"quantile_method\": \"linear interpolation between order statistics "
+                  "(Hyndman-Fan type 7); month measures over the replicates where the event "
+                  "happened\",\n  \"quantiles\": [",
+                  fp);
+            for (size_t q = 0; q < p->n_quantiles; q++)
+                fprintf(fp, "%s%.15g", q ? ", " : "", p->quantiles[q]);
+            fputs("],\n", fp);
+        }
+        fprintf(fp, "  \"threads\": %zu,\n"
                     "  \"mpi_ranks\": %d,\n  \"groups\": [\"all\", \"none\", \"watch\", \"control\"],\n"
                     "  \"measures\": [",
-                p->threshold, a->threads, p->ranks);
+                a->threads, p->ranks);
         for (size_t m = 0; m < NMEASURES; m++)
             fprintf(fp, "%s\"%s\"", m ? ", " : "", measure_names[m]);
         fputs("]\n}\n", fp);

@@ -77,9 +77,7 @@ int resim_uncertain_central(resim_ini *ini, const resim_uncertain *u, resim_erro
 }
 
 struct resim_worker {
-    const resim_ini *base;
     const resim_data *data;
-    const resim_uncertain *u;
     resim_model *model;
     gsl_rng *levers, *lots, *lists;
     double *month;   /* one step's output */
@@ -101,8 +99,7 @@ void resim_worker_free(resim_worker *w)
     free(w);
 }
 
-resim_worker *resim_worker_alloc(const resim_ini *base, const resim_data *d,
-                                 const resim_uncertain *u, const resim_scenario *shape,
+resim_worker *resim_worker_alloc(const resim_data *d, const resim_scenario *shape,
                                  resim_grouping by, resim_error *err)
 {
     resim_worker *w = calloc(1, sizeof *w);
@@ -110,9 +107,7 @@ resim_worker *resim_worker_alloc(const resim_ini *base, const resim_data *d,
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
     }
-    w->base = base;
     w->data = d;
-    w->u = u;
     if ((w->model = resim_model_alloc(shape, by, err)) == NULL) {
         resim_worker_free(w);
         return NULL;
@@ -131,26 +126,26 @@ resim_worker *resim_worker_alloc(const resim_ini *base, const resim_data *d,
     return w;
 }
 
-int resim_worker_run(resim_worker *w, uint64_t seed, uint64_t r, double *out, double *draws,
-                     resim_error *err)
+int resim_worker_run(resim_worker *w, const resim_ini *base, const resim_uncertain *u,
+                     uint64_t seed, uint64_t r, double *out, double *draws, resim_error *err)
 {
     resim_rng_reset(w->levers, seed, r, RESIM_STREAM_LEVERS);
     resim_rng_reset(w->lots, seed, r, RESIM_STREAM_LOTS);
     resim_rng_reset(w->lists, seed, r, RESIM_STREAM_LISTS);
     resim_ini ini;
     resim_scenario sc;
-    int rc = resim_ini_copy(&ini, w->base, err);
+    int rc = resim_ini_copy(&ini, base, err);
     if (rc != RESIM_OK)
         return rc;
-    for (size_t k = 0; k < w->u->n && rc == RESIM_OK; k++) {
-        const resim_ini_entry *e = &w->base->v[w->u->entry[k]];
-        if (resim_dist_draw(&w->u->dist[k], w->levers, &draws[k]) != 0)
+    for (size_t k = 0; k < u->n && rc == RESIM_OK; k++) {
+        const resim_ini_entry *e = &base->v[u->entry[k]];
+        if (resim_dist_draw(&u->dist[k], w->levers, &draws[k]) != 0)
             rc = resim_error_set(err, RESIM_EINVAL, e->file, e->line,
                                  "[%s] %s: %s has almost no mass in the key's valid range "
                                  "(replicate %llu)",
                                  e->section, e->key, e->value, (unsigned long long)r);
         else
-            rc = put_value(&ini, w->u->entry[k], draws[k], err);
+            rc = put_value(&ini, u->entry[k], draws[k], err);
     }
     if (rc == RESIM_OK)
         rc = resim_scenario_resolve(&sc, &ini, w->data, NULL, NULL, err);
