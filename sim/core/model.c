@@ -326,7 +326,8 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     sort_exposure(m->desc, sc->data->exposure, N, 1);
     sort_exposure(m->asc, sc->data->exposure, N, 0);
     memset(m->ring, 0, E * N * K * sizeof(double));
-    memset(m->ring_lots, 0, E * N * K * sizeof(double));
+    if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
+        memset(m->ring_lots, 0, E * N * K * sizeof(double));
     memset(m->trans, 0, E * N * L1 * sizeof(double));
     memset(m->pend, 0, E * N * sizeof(double));
     for (int s = 0; s < RESIM_NSTATUSES; s++)
