@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "resim/csvout.h"
 #include "resim/error.h"
 #include "resim/scenario.h"
 
@@ -24,6 +25,15 @@ void resim_json_string(FILE *fp, const char *s);
  */
 int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **argv,
                          resim_error *err);
+
+/*
+ * Opens the sidecar of the output `csv` (csv.json, written atomically
+ * through o) and writes its opening: the object's brace, `"kind": kind` and
+ * the common members. The caller adds its own members, the closing brace,
+ * and commits o (or aborts it on failure).
+ */
+int resim_sidecar_open(resim_out *o, const char *csv, const char *kind, const resim_scenario *sc,
+                       int argc, char **argv, resim_error *err);
 
 /* Writes the timeline of sc as text, one event a line (for `resim check`). */
 void resim_timeline_print(FILE *fp, const resim_scenario *sc);

@@ -154,44 +154,38 @@ static void draws_header(FILE *fp, const cli_scenario *s)
 static int write_sidecar(const char *csv, const cli_scenario *s, const run_args *a, int passes,
                          const char *draws, int argc, char **argv, resim_error *err)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s.json", csv);
     resim_out o;
-    int rc = resim_out_open(&o, path, err);
+    int rc = resim_sidecar_open(&o, csv, "ensemble", &s->sc, argc, argv, err);
     if (rc != RESIM_OK)
         return rc;
     FILE *fp = o.fp;
-    fputs("{\n  \"kind\": \"ensemble\",\n", fp);
-    rc = resim_sidecar_common(fp, &s->sc, argc, argv, err);
-    if (rc == RESIM_OK) {
-        fprintf(fp, "  \"seed\": %llu,\n  \"generator\": ", a->seed);
-        resim_json_string(fp, resim_rng_name);
-        fprintf(fp, ",\n  \"replicates\": %lu,\n  \"first_replicate\": %lu,\n  \"quantiles\": [",
-                a->replicates, a->first_replicate);
-        for (size_t q = 0; q < a->n_quantiles; q++)
-            fprintf(fp, "%s%.15g", q ? ", " : "", a->quantiles[q]);
-        fprintf(fp, "],\n  \"quantile_method\": \"linear interpolation between order statistics "
-                    "(Hyndman-Fan type 7), per cell; per-month quantiles are not trajectories\",\n"
-                    "  \"threshold\": %.15g,\n  \"passes\": %d,\n  \"uncertain\": [",
-                a->threshold, passes);
-        for (size_t k = 0; k < s->u.n; k++) {
-            const resim_ini_entry *e = &s->ini.v[s->u.entry[k]];
-            char key[256];
-            snprintf(key, sizeof key, "%s.%s", e->section, e->key);
-            fputs(k ? ",\n    {\"key\": " : "\n    {\"key\": ", fp);
-            resim_json_string(fp, key);
-            fputs(", \"distribution\": ", fp);
-            resim_json_string(fp, e->value);
-            fputc('}', fp);
-        }
-        fputs(s->u.n ? "\n  ],\n  \"draws\": " : "],\n  \"draws\": ", fp);
-        if (draws != NULL)
-            resim_json_string(fp, draws);
-        else
-            fputs("null", fp);
-        fputs("\n}\n", fp);
-        rc = resim_out_commit(&o, err);
+    fprintf(fp, "  \"seed\": %llu,\n  \"generator\": ", a->seed);
+    resim_json_string(fp, resim_rng_name);
+    fprintf(fp, ",\n  \"replicates\": %lu,\n  \"first_replicate\": %lu,\n  \"quantiles\": [",
+            a->replicates, a->first_replicate);
+    for (size_t q = 0; q < a->n_quantiles; q++)
+        fprintf(fp, "%s%.15g", q ? ", " : "", a->quantiles[q]);
+    fprintf(fp, "],\n  \"quantile_method\": \"linear interpolation between order statistics "
+                "(Hyndman-Fan type 7), per cell; per-month quantiles are not trajectories\",\n"
+                "  \"threshold\": %.15g,\n  \"passes\": %d,\n  \"uncertain\": [",
+            a->threshold, passes);
+    for (size_t k = 0; k < s->u.n; k++) {
+        const resim_ini_entry *e = &s->ini.v[s->u.entry[k]];
+        char key[256];
+        snprintf(key, sizeof key, "%s.%s", e->section, e->key);
+        fputs(k ? ",\n    {\"key\": " : "\n    {\"key\": ", fp);
+        resim_json_string(fp, key);
+        fputs(", \"distribution\": ", fp);
+        resim_json_string(fp, e->value);
+        fputc('}', fp);
     }
+    fputs(s->u.n ? "\n  ],\n  \"draws\": " : "],\n  \"draws\": ", fp);
+    if (draws != NULL)
+        resim_json_string(fp, draws);
+    else
+        fputs("null", fp);
+    fputs("\n}\n", fp);
+    rc = resim_out_commit(&o, err);
     resim_out_abort(&o);
     return rc;
 }

@@ -191,21 +191,15 @@ static void print_summary(FILE *fp, const resim_scenario *sc, const resim_outcom
 static int write_sidecar(const char *csv, const resim_scenario *sc, int argc, char **argv,
                          resim_error *err)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s.json", csv);
     resim_out o;
-    int rc = resim_out_open(&o, path, err);
+    int rc = resim_sidecar_open(&o, csv, "run", sc, argc, argv, err);
     if (rc != RESIM_OK)
         return rc;
-    fputs("{\n  \"kind\": \"run\",\n", o.fp);
-    rc = resim_sidecar_common(o.fp, sc, argc, argv, err);
-    if (rc == RESIM_OK) {
-        fputs("  \"columns\": [\"scenario\", \"date\", \"month\", \"element\", \"group\"", o.fp);
-        for (int k = 0; k < RESIM_NMETRICS; k++)
-            fprintf(o.fp, ", \"%s\"", resim_metric_names[k]);
-        fputs("]\n}\n", o.fp);
-        rc = resim_out_commit(&o, err);
-    }
+    fputs("  \"columns\": [\"scenario\", \"date\", \"month\", \"element\", \"group\"", o.fp);
+    for (int k = 0; k < RESIM_NMETRICS; k++)
+        fprintf(o.fp, ", \"%s\"", resim_metric_names[k]);
+    fputs("]\n}\n", o.fp);
+    rc = resim_out_commit(&o, err);
     resim_out_abort(&o);
     return rc;
 }

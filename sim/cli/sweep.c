@@ -1203,66 +1203,60 @@ static void progress_show(progress *pr, size_t done, int final)
 static int write_sidecar(const char *csv, const plan *p, const sweep_args *a,
                          const resim_scenario *sc, int argc, char **argv, resim_error *err)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s.json", csv);
     resim_out o;
-    int rc = resim_out_open(&o, path, err);
+    int rc = resim_sidecar_open(&o, csv, "sweep", sc, argc, argv, err);
     if (rc != RESIM_OK)
         return rc;
     FILE *fp = o.fp;
-    fputs("{\n  \"kind\": \"sweep\",\n", fp);
-    rc = resim_sidecar_common(fp, sc, argc, argv, err);
-    if (rc == RESIM_OK) {
-        fputs("  \"design\": {\"method\": ", fp);
-        if (p->design != NULL) {
-            resim_json_string(fp, resim_design_kind_name(resim_design_kind_of(p->design)));
-        } else {
-            fputs("\"file\", \"file\": ", fp);
-            resim_json_string(fp, p->table.path);
-        }
-        fprintf(fp, ", \"points\": %zu", p->total);
-        if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_LHS)
-            fprintf(fp, ", \"seed\": %lu", a->seed);
-        fputs(", \"keys\": [", fp);
-        for (size_t k = 0; k < p->dims; k++) {
-            fputs(k ? ",\n    {\"key\": " : "\n    {\"key\": ", fp);
-            resim_json_string(fp, p->keys[k].name);
-            fputs(", \"lo\": ", fp);
-            char buf[40];
-            resim_format_short(buf, sizeof buf, p->keys[k].lo);
-            fputs(buf, fp);
-            resim_format_short(buf, sizeof buf, p->keys[k].hi);
-            fprintf(fp, ", \"hi\": %s", buf);
-            if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_GRID)
-                fprintf(fp, ", \"levels\": %zu", p->keys[k].levels);
-            fputc('}', fp);
-        }
-        fprintf(fp, "]},\n  \"total_points\": %zu,\n  \"shard\": {\"k\": %zu, \"n\": %zu, "
-                    "\"from\": \"%s\", \"points\": %zu},\n",
-                p->total, p->shard_k, p->shard_n, p->shard_from, p->n_local);
-        fprintf(fp, "  \"threshold\": %.15g,\n  \"replicates\": %zu,\n", p->threshold,
-                p->replicates);
-        if (p->replicates > 0) {
-            fprintf(fp, "  \"seed\": %lu,\n  \"generator\": ", p->seed);
-            resim_json_string(fp, resim_rng_name);
-            fputs(",\n  \"streams\": \"replicate r uses the same streams at every point\",\n"
-                  "  \"quantile_method\": \"linear interpolation between order statistics "
-                  "(Hyndman-Fan type 7); month measures over the replicates where the event "
-                  "happened\",\n  \"quantiles\": [",
-                  fp);
-            for (size_t q = 0; q < p->n_quantiles; q++)
-                fprintf(fp, "%s%.15g", q ? ", " : "", p->quantiles[q]);
-            fputs("],\n", fp);
-        }
-        fprintf(fp, "  \"threads\": %zu,\n"
-                    "  \"mpi_ranks\": %d,\n  \"groups\": [\"all\", \"none\", \"watch\", \"control\"],\n"
-                    "  \"measures\": [",
-                a->threads, p->ranks);
-        for (size_t m = 0; m < NMEASURES; m++)
-            fprintf(fp, "%s\"%s\"", m ? ", " : "", measure_names[m]);
-        fputs("]\n}\n", fp);
-        rc = resim_out_commit(&o, err);
+    fputs("  \"design\": {\"method\": ", fp);
+    if (p->design != NULL) {
+        resim_json_string(fp, resim_design_kind_name(resim_design_kind_of(p->design)));
+    } else {
+        fputs("\"file\", \"file\": ", fp);
+        resim_json_string(fp, p->table.path);
     }
+    fprintf(fp, ", \"points\": %zu", p->total);
+    if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_LHS)
+        fprintf(fp, ", \"seed\": %lu", a->seed);
+    fputs(", \"keys\": [", fp);
+    for (size_t k = 0; k < p->dims; k++) {
+        fputs(k ? ",\n    {\"key\": " : "\n    {\"key\": ", fp);
+        resim_json_string(fp, p->keys[k].name);
+        fputs(", \"lo\": ", fp);
+        char buf[40];
+        resim_format_short(buf, sizeof buf, p->keys[k].lo);
+        fputs(buf, fp);
+        resim_format_short(buf, sizeof buf, p->keys[k].hi);
+        fprintf(fp, ", \"hi\": %s", buf);
+        if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_GRID)
+            fprintf(fp, ", \"levels\": %zu", p->keys[k].levels);
+        fputc('}', fp);
+    }
+    fprintf(fp, "]},\n  \"total_points\": %zu,\n  \"shard\": {\"k\": %zu, \"n\": %zu, "
+                "\"from\": \"%s\", \"points\": %zu},\n",
+            p->total, p->shard_k, p->shard_n, p->shard_from, p->n_local);
+    fprintf(fp, "  \"threshold\": %.15g,\n  \"replicates\": %zu,\n", p->threshold,
+            p->replicates);
+    if (p->replicates > 0) {
+        fprintf(fp, "  \"seed\": %lu,\n  \"generator\": ", p->seed);
+        resim_json_string(fp, resim_rng_name);
+        fputs(",\n  \"streams\": \"replicate r uses the same streams at every point\",\n"
+              "  \"quantile_method\": \"linear interpolation between order statistics "
+              "(Hyndman-Fan type 7); month measures over the replicates where the event "
+              "happened\",\n  \"quantiles\": [",
+              fp);
+        for (size_t q = 0; q < p->n_quantiles; q++)
+            fprintf(fp, "%s%.15g", q ? ", " : "", p->quantiles[q]);
+        fputs("],\n", fp);
+    }
+    fprintf(fp, "  \"threads\": %zu,\n"
+                "  \"mpi_ranks\": %d,\n  \"groups\": [\"all\", \"none\", \"watch\", \"control\"],\n"
+                "  \"measures\": [",
+            a->threads, p->ranks);
+    for (size_t m = 0; m < NMEASURES; m++)
+        fprintf(fp, "%s\"%s\"", m ? ", " : "", measure_names[m]);
+    fputs("]\n}\n", fp);
+    rc = resim_out_commit(&o, err);
     resim_out_abort(&o);
     return rc;
 }

@@ -118,6 +118,21 @@ int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **ar
     return RESIM_OK;
 }
 
+int resim_sidecar_open(resim_out *o, const char *csv, const char *kind, const resim_scenario *sc,
+                       int argc, char **argv, resim_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s.json", csv);
+    int rc = resim_out_open(o, path, err);
+    if (rc != RESIM_OK)
+        return rc;
+    fprintf(o->fp, "{\n  \"kind\": \"%s\",\n", kind);
+    rc = resim_sidecar_common(o->fp, sc, argc, argv, err);
+    if (rc != RESIM_OK)
+        resim_out_abort(o);
+    return rc;
+}
+
 static void lever_line(void *ctx, const char *key, const char *value)
 {
     fprintf(ctx, "  %-40s %s\n", key, value);
