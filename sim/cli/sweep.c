@@ -1472,8 +1472,20 @@ int cli_sweep(int argc, char **argv)
     free(a.scen.sets);
     free(a.vary);
 #ifdef RESIM_MPI
-    if (use_mpi)
+    if (use_mpi) {
+        /* A rank that finishes first would spin a core inside MPI_Finalize's
+         * barrier while the others still compute: wait for them politely. */
+        if (ranks > 1) {
+            MPI_Request req;
+            int flag = 0;
+            MPI_Ibarrier(MPI_COMM_WORLD, &req);
+            while (MPI_Test(&req, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && !flag) {
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+            }
+        }
         MPI_Finalize();
+    }
 #endif
     return code < 0 ? 0 : code;
 }
