@@ -488,6 +488,28 @@ static int parse_list_set(resim_scenario *sc, const resim_ini_entry *e, resim_ev
     return rc;
 }
 
+/* A lever key in an event: prefixed with its section (alt.capacity_factor)
+ * or bare (approval.watch); 0 if found, else as lever_key. */
+static int event_lever_key(const resim_data *d, const char *key, numkey *k)
+{
+    int r = -1;
+    const char *dot = strchr(key, '.');
+    if (dot != NULL) {
+        char sec[16];
+        size_t n = (size_t)(dot - key);
+        if (n < sizeof sec) {
+            memcpy(sec, key, n);
+            sec[n] = '\0';
+            int x = section_index(sec);
+            if (x >= 0)
+                r = lever_key(d, x, dot + 1, k);
+        }
+    }
+    for (int x = 0; x < SEC_NLEVER && r < 0; x++)
+        r = lever_key(d, x, key, k);
+    return r;
+}
+
 /* One key of an event section into an event. Returns 1 for `source`. */
 static int event_entry(resim_scenario *sc, const resim_ini_entry *e, resim_event *ev,
                        resim_error *err)
@@ -519,28 +541,12 @@ static int event_entry(resim_scenario *sc, const resim_ini_entry *e, resim_event
         ev->kind = RESIM_EV_LIST_SET;
         return parse_list_set(sc, e, ev, err);
     }
-    /* A lever key, bare or prefixed with its section. */
-    const char *dot = strchr(key, '.');
-    int r = -1;
-    numkey k;
-    if (dot != NULL) {
-        char sec[16];
-        size_t n = (size_t)(dot - key);
-        if (n < sizeof sec) {
-            memcpy(sec, key, n);
-            sec[n] = '\0';
-            int x = section_index(sec);
-            if (x >= 0) {
-                if (x == SEC_POLICY && strcmp(dot + 1, "controlled") == 0) {
-                    ev->kind = RESIM_EV_CONTROLLED;
-                    return element_list(e, sc->data, ev->elements, NULL, NULL, err);
-                }
-                r = lever_key(sc->data, x, dot + 1, &k);
-            }
-        }
+    if (strcmp(key, "policy.controlled") == 0) {
+        ev->kind = RESIM_EV_CONTROLLED;
+        return element_list(e, sc->data, ev->elements, NULL, NULL, err);
     }
-    for (int x = 0; x < SEC_NLEVER && r < 0; x++)
-        r = lever_key(sc->data, x, key, &k);
+    numkey k;
+    int r = event_lever_key(sc->data, key, &k);
     if (r != 0)
         return lookup_error(e, r, err);
     ev->kind = RESIM_EV_SET;
@@ -708,22 +714,7 @@ int resim_key_range(const resim_data *d, const char *section, const char *key, d
         return -1;
     if (after(key, "list.add") != NULL || after(key, "list.remove") != NULL)
         return range_of(R_NONNEG, lo, hi);
-    const char *dot = strchr(key, '.');
-    if (dot != NULL) {
-        char s[16];
-        size_t n = (size_t)(dot - key);
-        if (n < sizeof s) {
-            memcpy(s, key, n);
-            s[n] = '\0';
-            int x = section_index(s);
-            if (x >= 0 && lever_key(d, x, dot + 1, &k) == 0)
-                return range_of(k.range, lo, hi);
-        }
-    }
-    for (int x = 0; x < SEC_NLEVER; x++)
-        if (lever_key(d, x, key, &k) == 0)
-            return range_of(k.range, lo, hi);
-    return -1;
+    return event_lever_key(d, key, &k) == 0 ? range_of(k.range, lo, hi) : -1;
 }
 
 static int check_sections(const resim_ini *ini, resim_error *err)
