@@ -37,6 +37,10 @@ struct resim_model {
     size_t kfirst[RESIM_NSTATUSES], kend[RESIM_NSTATUSES];
     double kmu[RESIM_NSTATUSES], kcv[RESIM_NSTATUSES];
     double *scratch;         /* [8*N] per-importer values of the element in hand */
+    /* Importers with a share of each element, [E][N] and [E]: one without
+     * stays at zero in every month (no demand, stock or orders), so the
+     * monthly loops skip it; adding its zeros would change no sum. */
+    size_t *active, *n_active;
     resim_warn_fn warn;
     void *warn_ctx;
 
@@ -78,6 +82,8 @@ void resim_model_free(resim_model *m)
     free(m->trans);
     free(m->kern);
     free(m->scratch);
+    free(m->active);
+    free(m->n_active);
     free(m->ring_lots);
     free(m->counts);
     free(m);
@@ -102,7 +108,10 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->pend = malloc(E * N * sizeof(double));
     m->intr = malloc(E * N * sizeof(double));
     m->scratch = malloc(S_N * N * sizeof(double));
-    if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch) {
+    m->active = malloc(E * N * sizeof *m->active);
+    m->n_active = malloc(E * sizeof *m->n_active);
+    if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
+        !m->active || !m->n_active) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -333,6 +342,13 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     for (int s = 0; s < RESIM_NSTATUSES; s++)
         m->kmu[s] = m->kcv[s] = NAN; /* forces a refresh */
 
+    for (size_t e = 0; e < E; e++) {
+        m->n_active[e] = 0;
+        for (size_t i = 0; i < N; i++)
+            if (sc->share[e * N + i] != 0)
+                m->active[e * N + m->n_active[e]++] = i;
+    }
+
     /* Events dated on or before the first month take effect in it (section 1). */
     apply_events(m, m->t0);
 
@@ -514,6 +530,7 @@ void resim_model_step(resim_model *m, double *out)
     for (size_t e = 0; e < E; e++) {
         const size_t x = sc->element[e];
         const double *share = sc->share + e * N;
+        const size_t *act = m->active + e * N, n_act = m->n_active[e];
         const double De = national_demand(lv, x, t);       /* step 2 */
         const double Ae = alt_capacity(m, e, t);            /* step 3 */
         const double frac = china_fraction(De, Ae);
@@ -527,7 +544,8 @@ void resim_model_step(resim_model *m, double *out)
 
         /* Step 4: requirement from inventory and supply-line gaps. */
         double sumR = 0;
-        for (size_t i = 0; i < N; i++) {
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q];
             double D = share[i] * De;
             double lead = lead_of[m->status[i]];
             double gap = (cover[i] * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
@@ -538,7 +556,8 @@ void resim_model_step(resim_model *m, double *out)
 
         /* Steps 5-7: alternative purchases, filing, decisions, arrivals. */
         double sumD = 0, sumMin = 0, sumUnmet = 0;
-        for (size_t i = 0; i < N; i++) {
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q];
             const size_t b = e * N + i;
             const int s = m->status[i];
             double D = share[i] * De, R = sR[i];
@@ -593,7 +612,8 @@ void resim_model_step(resim_model *m, double *out)
 
         /* Step 9: consumption, shortfall and closing inventory. */
         double *all = out + e * G * RESIM_NMETRICS;
-        for (size_t i = 0; i < N; i++) {
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q];
             double D = share[i] * De;
             double rel = sumUnmet > 0 ? Rel * sUn[i] / sumUnmet : 0;
             double have = sAv[i] + rel;
