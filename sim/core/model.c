@@ -18,6 +18,14 @@
 const char *const resim_metric_names[RESIM_NMETRICS] = {RESIM_METRIC_LIST(RESIM_METRIC_NAME)};
 #undef RESIM_METRIC_NAME
 
+/* A cached kernel (MODEL.md section 4) for one review-delay setting. */
+typedef struct kentry {
+    double mu, cv;
+    size_t cap, first, end;
+    double *w;   /* [end + 1]: bins [first, end), then the after-horizon mass */
+    int used;    /* needed by the run being set up */
+} kentry;
+
 struct resim_model {
     const resim_scenario *sc;
     resim_grouping by;
@@ -32,8 +40,15 @@ struct resim_model {
     double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
     double *ring;            /* [E*N*K]: volume to be decided, by month mod K */
     double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
-    double *kern;            /* [NSTATUSES*(K+1)]: current kernel of each status,
-                                then the mass decided after the horizon */
+    /* Kernels of every review-delay setting a run meets, computed at init
+     * and kept for the next runs (sweeps and ensembles repeat settings). */
+    kentry *kc;
+    size_t nkc, capkc;
+    double *kscratch;        /* [horizon]: a kernel being computed */
+    size_t kscratch_n;
+    const double *kw[RESIM_NSTATUSES]; /* current kernel of each status: bins
+                                          [kfirst, kend), then at kend the
+                                          mass decided after the horizon */
     size_t kfirst[RESIM_NSTATUSES], kend[RESIM_NSTATUSES];
     double kmu[RESIM_NSTATUSES], kcv[RESIM_NSTATUSES];
     double *scratch;         /* [8*N] per-importer values of the element in hand */
@@ -80,7 +95,10 @@ void resim_model_free(resim_model *m)
     free(m->intr);
     free(m->ring);
     free(m->trans);
-    free(m->kern);
+    for (size_t k = 0; k < m->nkc; k++)
+        free(m->kc[k].w);
+    free(m->kc);
+    free(m->kscratch);
     free(m->scratch);
     free(m->active);
     free(m->n_active);
@@ -150,14 +168,71 @@ static int is_delay_offset(size_t off, int *status)
 
 static size_t horizon(const resim_scenario *sc) { return (size_t)(sc->warmup + sc->months); }
 
-/* The longest kernel any status has at any time in the run. */
-static size_t ring_length(const resim_scenario *sc)
+/* Kernels kept beyond those the current run needs. */
+#define KERNEL_CACHE_MAX 64
+
+static kentry *kernel_find(const resim_model *m, double mu, double cv, size_t cap)
 {
+    for (size_t k = 0; k < m->nkc; k++)
+        if (m->kc[k].mu == mu && m->kc[k].cv == cv && m->kc[k].cap == cap)
+            return &m->kc[k];
+    return NULL;
+}
+
+/* The kernel of (mu, cv) on a horizon of cap months, computed if new. */
+static kentry *kernel_need(resim_model *m, double mu, double cv, size_t cap)
+{
+    kentry *e = kernel_find(m, mu, cv, cap);
+    if (e == NULL) {
+        if (m->nkc == m->capkc) {
+            size_t n = m->capkc ? 2 * m->capkc : 8;
+            kentry *kc = realloc(m->kc, n * sizeof *kc);
+            if (kc == NULL)
+                return NULL;
+            m->kc = kc;
+            m->capkc = n;
+        }
+        if (m->kscratch_n < cap) {
+            double *w = realloc(m->kscratch, cap * sizeof *w);
+            if (w == NULL)
+                return NULL;
+            m->kscratch = w;
+            m->kscratch_n = cap;
+        }
+        size_t first, end;
+        resim_licensing_kernel(mu, cv, cap, m->kscratch, &first, &end);
+        double *w = malloc((end + 1) * sizeof *w);
+        if (w == NULL)
+            return NULL;
+        double tail = 1;
+        for (size_t k = first; k < end; k++) {
+            w[k] = m->kscratch[k];
+            tail -= w[k];
+        }
+        w[end] = tail > 0 ? tail : 0;
+        e = &m->kc[m->nkc++];
+        *e = (kentry){mu, cv, cap, first, end, w, 0};
+    }
+    e->used = 1;
+    return e;
+}
+
+/*
+ * Makes sure the cache holds the kernel of every delay setting of sc's
+ * timeline, drops unneeded ones beyond KERNEL_CACHE_MAX, and returns the
+ * longest kernel (the decision ring's length), or 0 when out of memory.
+ */
+static size_t prepare_kernels(resim_model *m, const resim_scenario *sc)
+{
+    for (size_t k = 0; k < m->nkc; k++)
+        m->kc[k].used = 0;
     resim_levers lv = sc->initial;
-    size_t cap = horizon(sc), K = 1, first, end;
+    size_t cap = horizon(sc), K = 1;
+    kentry *e;
     for (int s = 0; s < RESIM_NSTATUSES; s++) {
-        resim_licensing_kernel(lv.delay_mean_days[s], lv.delay_cv[s], cap, NULL, &first, &end);
-        K = end > K ? end : K;
+        if ((e = kernel_need(m, lv.delay_mean_days[s], lv.delay_cv[s], cap)) == NULL)
+            return 0;
+        K = e->end > K ? e->end : K;
     }
     for (size_t k = 0; k < sc->n_events; k++) {
         const resim_event *ev = &sc->events[k];
@@ -165,25 +240,38 @@ static size_t ring_length(const resim_scenario *sc)
         if (ev->kind != RESIM_EV_SET || !is_delay_offset(ev->offset, &s))
             continue;
         memcpy((char *)&lv + ev->offset, &ev->value, sizeof ev->value);
-        resim_licensing_kernel(lv.delay_mean_days[s], lv.delay_cv[s], cap, NULL, &first, &end);
-        K = end > K ? end : K;
+        if ((e = kernel_need(m, lv.delay_mean_days[s], lv.delay_cv[s], cap)) == NULL)
+            return 0;
+        K = e->end > K ? e->end : K;
+    }
+    if (m->nkc > KERNEL_CACHE_MAX) {
+        size_t kept = 0;
+        for (size_t k = 0; k < m->nkc; k++) {
+            if (m->kc[k].used)
+                m->kc[kept++] = m->kc[k];
+            else
+                free(m->kc[k].w);
+        }
+        m->nkc = kept;
     }
     return K;
 }
 
+/* Points each status at the kernel of its current delay setting; every
+ * setting of the run was prepared at init, so nothing is computed here. */
 static void refresh_kernels(resim_model *m)
 {
+    size_t cap = horizon(m->sc);
     for (int s = 0; s < RESIM_NSTATUSES; s++) {
         double mu = m->lv.delay_mean_days[s], cv = m->lv.delay_cv[s];
         if (mu == m->kmu[s] && cv == m->kcv[s])
             continue;
-        double *w = m->kern + (size_t)s * (m->K + 1);
-        resim_licensing_kernel(mu, cv, m->K, w, &m->kfirst[s], &m->kend[s]);
-        /* Mass decided after the horizon, for the lot draws. */
-        double tail = 1;
-        for (size_t k = m->kfirst[s]; k < m->kend[s]; k++)
-            tail -= w[k];
-        w[m->kend[s]] = tail > 0 ? tail : 0;
+        const kentry *e = kernel_find(m, mu, cv, cap);
+        if (e == NULL)
+            continue; /* cannot happen: prepare_kernels walked the same timeline */
+        m->kw[s] = e->w;
+        m->kfirst[s] = e->first;
+        m->kend[s] = e->end;
         m->kmu[s] = mu;
         m->kcv[s] = cv;
     }
@@ -304,15 +392,14 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
         return resim_error_set(err, RESIM_EINVAL, NULL, 0,
                                "scenario shape differs from the model's allocation");
     size_t E = m->E, N = m->N;
-    size_t K = ring_length(sc), L1 = (size_t)sc->transit + 1;
+    size_t K = prepare_kernels(m, sc), L1 = (size_t)sc->transit + 1;
+    if (K == 0)
+        return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
     if (K > m->K || L1 > m->L1) {
         size_t nk = K > m->K ? K : m->K, nl = L1 > m->L1 ? L1 : m->L1;
         double *ring = realloc(m->ring, E * N * nk * sizeof(double));
         if (ring != NULL)
             m->ring = ring;
-        double *kern = realloc(m->kern, RESIM_NSTATUSES * (nk + 1) * sizeof(double));
-        if (kern != NULL)
-            m->kern = kern;
         unsigned int *counts = realloc(m->counts, (nk + 1) * sizeof *counts);
         if (counts != NULL)
             m->counts = counts;
@@ -322,7 +409,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
         double *trans = realloc(m->trans, E * N * nl * sizeof(double));
         if (trans != NULL)
             m->trans = trans;
-        if (ring == NULL || kern == NULL || trans == NULL || counts == NULL || lots == NULL)
+        if (ring == NULL || trans == NULL || counts == NULL || lots == NULL)
             return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
     }
     m->K = K;
@@ -334,19 +421,23 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     memcpy(m->status, sc->data->status0, N);
     sort_exposure(m->desc, sc->data->exposure, N, 1);
     sort_exposure(m->asc, sc->data->exposure, N, 0);
-    memset(m->ring, 0, E * N * K * sizeof(double));
-    if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
-        memset(m->ring_lots, 0, E * N * K * sizeof(double));
-    memset(m->trans, 0, E * N * L1 * sizeof(double));
     memset(m->pend, 0, E * N * sizeof(double));
     for (int s = 0; s < RESIM_NSTATUSES; s++)
         m->kmu[s] = m->kcv[s] = NAN; /* forces a refresh */
 
+    /* Only importers with a share are ever read, so only their rings are cleared. */
     for (size_t e = 0; e < E; e++) {
         m->n_active[e] = 0;
-        for (size_t i = 0; i < N; i++)
-            if (sc->share[e * N + i] != 0)
-                m->active[e * N + m->n_active[e]++] = i;
+        for (size_t i = 0; i < N; i++) {
+            size_t b = e * N + i;
+            if (sc->share[b] == 0)
+                continue;
+            m->active[e * N + m->n_active[e]++] = i;
+            memset(m->ring + b * K, 0, K * sizeof(double));
+            if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
+                memset(m->ring_lots + b * K, 0, K * sizeof(double));
+            memset(m->trans + b * L1, 0, L1 * sizeof(double));
+        }
     }
 
     /* Events dated on or before the first month take effect in it (section 1). */
@@ -407,7 +498,7 @@ static void finish_row(double *row, double Ae, double Ne)
 static void file_expected(const resim_model *m, double *ring, int s, size_t pos, double a)
 {
     const size_t K = m->K;
-    const double *w = m->kern + (size_t)s * (K + 1);
+    const double *w = m->kw[s];
     size_t k = m->kfirst[s], end = m->kend[s];
     /* Two straight runs (up to the end of the ring, then from its start)
      * instead of a wrap test per bin, so the compiler can vectorise. */
@@ -433,7 +524,7 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
     if (a <= 0)
         return;
     const size_t K = m->K, first = m->kfirst[s], nbins = m->kend[s] - first;
-    const double *w = m->kern + (size_t)s * (K + 1) + first;
+    const double *w = m->kw[s] + first;
     double n = ceil(a / lot);
     if (n > 4e9) /* keeps the count within an unsigned int */
         n = 4e9;
