@@ -998,7 +998,8 @@ static int engine_start(engine *e, const plan *p, const cli_scenario *s, size_t 
     pthread_cond_init(&e->ready, NULL);
     pthread_cond_init(&e->space, NULL);
     e->nw = threads;
-    e->nslot = 4 * threads + 4;
+    /* Under MPI, room to run ahead while rank 0 waits for another rank's row. */
+    e->nslot = 4 * threads + 4 + (p->ranks > 1 ? 64 : 0);
     e->w = calloc(e->nw + 1, sizeof *e->w);
     e->ring = calloc(e->nslot, sizeof *e->ring);
     if (e->w == NULL || e->ring == NULL)
@@ -1274,6 +1275,24 @@ static int mpi_launched(void)
 }
 #endif
 
+#ifdef RESIM_MPI
+/* Sends a row to rank 0. A blocking send spins a core while rank 0 is busy
+ * (taking it from this rank's own worker), so wait for it with short sleeps. */
+static void send_row(const sbuf *row)
+{
+    MPI_Request req;
+    int done = 0;
+    MPI_Isend(row->p, (int)row->n, MPI_CHAR, 0, TAG_ROW, MPI_COMM_WORLD, &req);
+    long nap = 20000;
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
+        struct timespec ts = {0, nap};
+        nanosleep(&ts, NULL);
+        if (nap < 1000000)
+            nap *= 2;
+    }
+}
+#endif
+
 /* Receives the next row of rank `from` into b; returns RESIM_OK or the
  * error that rank sent. */
 static int recv_row(int from, sbuf *b, resim_error *err)
@@ -1355,7 +1374,7 @@ static int run_points(const plan *p, const cli_scenario *s, size_t threads, int 
         }
         if (rank != 0) {
 #ifdef RESIM_MPI
-            MPI_Send(row->p, (int)row->n, MPI_CHAR, 0, TAG_ROW, MPI_COMM_WORLD);
+            send_row(row);
 #endif
         } else {
             if (fwrite(row->p, 1, row->n, fp) != row->n)
