@@ -41,6 +41,17 @@ static void put(resim_ini *ini, const char *section, const char *key, const char
     assert_int_equal(resim_ini_add_section(ini, section), RESIM_OK);
 }
 
+/* Sets policy.<lever>.<status> to value for all three list statuses. */
+static void put_all(resim_ini *ini, const char *lever, const char *value)
+{
+    static const char *const st[] = {"none", "watch", "control"};
+    for (int s = 0; s < 3; s++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s.%s", lever, st[s]);
+        put(ini, "policy", key, value);
+    }
+}
+
 /* Base scenario: Dy and Tb over 14 months, Dy controlled. */
 static void base(resim_ini *ini)
 {
@@ -127,9 +138,7 @@ static void test_stochastic_equals_deterministic(void **state)
     (void)state;
     ens x;
     base(&x.ini);
-    put(&x.ini, "policy", "approval.none", "1");
-    put(&x.ini, "policy", "approval.watch", "1");
-    put(&x.ini, "policy", "approval.control", "1");
+    put_all(&x.ini, "approval", "1");
     put(&x.ini, "policy", "delay_mean_days.none", "47.3");
     put(&x.ini, "policy", "delay_mean_days.watch", "96.5");
     put(&x.ini, "policy", "delay_mean_days.control", "151.2");
@@ -160,15 +169,9 @@ static void test_mean_converges(void **state)
     (void)state;
     ens x;
     base(&x.ini);
-    put(&x.ini, "policy", "approval.none", "0.9");
-    put(&x.ini, "policy", "approval.watch", "0.9");
-    put(&x.ini, "policy", "approval.control", "0.9");
-    put(&x.ini, "policy", "delay_mean_days.none", "71.4");
-    put(&x.ini, "policy", "delay_cv.none", "0.55");
-    put(&x.ini, "policy", "delay_mean_days.watch", "71.4");
-    put(&x.ini, "policy", "delay_cv.watch", "0.55");
-    put(&x.ini, "policy", "delay_mean_days.control", "71.4");
-    put(&x.ini, "policy", "delay_cv.control", "0.55");
+    put_all(&x.ini, "approval", "0.9");
+    put_all(&x.ini, "delay_mean_days", "71.4");
+    put_all(&x.ini, "delay_cv", "0.55");
     put(&x.ini, "alt", "capacity_factor", "0");
     put(&x.ini, "stochastic", "lot_tonnes", "0.37");
     put(&x.ini, "scenario", "months", "8");
@@ -220,19 +223,11 @@ static void test_lot_months_follow_kernel(void **state)
     base(&x.ini);
     const double mu = 83.7, cv = 0.62, lot = 0.013;
     char buf[32];
-    put(&x.ini, "policy", "approval.none", "1");
-    put(&x.ini, "policy", "approval.watch", "1");
-    put(&x.ini, "policy", "approval.control", "1");
-    const char *st[] = {"none", "watch", "control"};
-    for (int s = 0; s < 3; s++) {
-        char key[64];
-        snprintf(key, sizeof key, "delay_mean_days.%s", st[s]);
-        snprintf(buf, sizeof buf, "%g", mu);
-        put(&x.ini, "policy", key, buf);
-        snprintf(key, sizeof key, "delay_cv.%s", st[s]);
-        snprintf(buf, sizeof buf, "%g", cv);
-        put(&x.ini, "policy", key, buf);
-    }
+    put_all(&x.ini, "approval", "1");
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(&x.ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(&x.ini, "delay_cv", buf);
     snprintf(buf, sizeof buf, "%g", lot);
     put(&x.ini, "stochastic", "lot_tonnes", buf);
     put(&x.ini, "alt", "capacity_factor", "0");
