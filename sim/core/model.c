@@ -37,6 +37,8 @@ struct resim_model {
     resim_levers lv;
     unsigned char *status;   /* [N] */
     size_t *desc, *asc;      /* importers by exposure, ties by table order */
+    double *sorted_for;      /* [N]: the exposures desc and asc were sorted for */
+    int sorted;
     double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
     double *ring;            /* [E*N*K]: volume to be decided, by month mod K */
     double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
@@ -102,6 +104,7 @@ void resim_model_free(resim_model *m)
     free(m->scratch);
     free(m->active);
     free(m->n_active);
+    free(m->sorted_for);
     free(m->ring_lots);
     free(m->counts);
     free(m);
@@ -128,8 +131,9 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->scratch = malloc(S_N * N * sizeof(double));
     m->active = malloc(E * N * sizeof *m->active);
     m->n_active = malloc(E * sizeof *m->n_active);
+    m->sorted_for = malloc(N * sizeof(double));
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
-        !m->active || !m->n_active) {
+        !m->active || !m->n_active || !m->sorted_for) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -419,8 +423,13 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     m->next_event = 0;
     m->lv = sc->initial;
     memcpy(m->status, sc->data->status0, N);
-    sort_exposure(m->desc, sc->data->exposure, N, 1);
-    sort_exposure(m->asc, sc->data->exposure, N, 0);
+    /* The same exposures give the same order: sort only when they change. */
+    if (!m->sorted || memcmp(m->sorted_for, sc->data->exposure, N * sizeof(double)) != 0) {
+        sort_exposure(m->desc, sc->data->exposure, N, 1);
+        sort_exposure(m->asc, sc->data->exposure, N, 0);
+        memcpy(m->sorted_for, sc->data->exposure, N * sizeof(double));
+        m->sorted = 1;
+    }
     memset(m->pend, 0, E * N * sizeof(double));
     for (int s = 0; s < RESIM_NSTATUSES; s++)
         m->kmu[s] = m->kcv[s] = NAN; /* forces a refresh */

@@ -569,6 +569,7 @@ static int resolve_events(resim_scenario *sc, const resim_ini *ini, resim_warn_f
     sc->events = calloc(ini->n + 1, sizeof *sc->events);
     if (sc->events == NULL)
         return resim_error_set(err, RESIM_ENOMEM, ini->path, 0, "out of memory");
+    const char *src_section = NULL, *src_value = NULL;
     for (size_t i = 0; i < ini->n; i++) {
         const resim_ini_entry *e = &ini->v[i];
         int date;
@@ -583,8 +584,13 @@ static int resolve_events(resim_scenario *sc, const resim_ini *ini, resim_warn_f
             continue;
         if (rc != RESIM_OK)
             return rc;
-        const resim_ini_entry *src = resim_ini_get(ini, e->section, "source");
-        ev->source = src != NULL ? src->value : NULL;
+        /* A section's entries are usually together: look its source up once. */
+        if (src_section == NULL || strcmp(src_section, e->section) != 0) {
+            const resim_ini_entry *src = resim_ini_get(ini, e->section, "source");
+            src_section = e->section;
+            src_value = src != NULL ? src->value : NULL;
+        }
+        ev->source = src_value;
         int month = date - sc->start;
         if (month >= sc->months) {
             if (warn != NULL) {
