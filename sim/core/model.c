@@ -661,7 +661,11 @@ void resim_model_step(resim_model *m, double *out)
             const size_t b = e * N + i;
             const int s = m->status[i];
             double D = share[i] * De, R = sR[i];
-            double alt = sumR > 0 ? fmin(R, Ae * R / sumR) : 0;
+            double alt = 0;
+            if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
+                double pro_rata = Ae * R / sumR;
+                alt = pro_rata < R ? pro_rata : R;
+            }
             double a = R - alt;
             double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
             if (!ctrl)
@@ -715,7 +719,7 @@ void resim_model_step(resim_model *m, double *out)
         for (size_t q = 0; q < n_act; q++) {
             const size_t i = act[q];
             double D = share[i] * De;
-            double rel = sumUnmet > 0 ? Rel * sUn[i] / sumUnmet : 0;
+            double rel = Rel > 0 ? Rel * sUn[i] / sumUnmet : 0; /* Rel > 0 needs unmet > 0 */
             double have = sAv[i] + rel;
             double C = D < have ? D : have;
             inv[i] = have - C;
