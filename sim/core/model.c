@@ -716,6 +716,9 @@ void resim_model_step(resim_model *m, double *out)
 
         /* Step 9: consumption, shortfall and closing inventory. */
         double *all = out + e * G * RESIM_NMETRICS;
+        /* The `all` row is summed in a local copy the compiler can keep in
+         * registers; the order of the additions is the same. */
+        double sum[RESIM_NMETRICS] = {0};
         for (size_t q = 0; q < n_act; q++) {
             const size_t i = act[q];
             double D = share[i] * De;
@@ -723,13 +726,14 @@ void resim_model_step(resim_model *m, double *out)
             double have = sAv[i] + rel;
             double C = D < have ? D : have;
             inv[i] = have - C;
-            add_flows(all, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C);
+            add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C);
             if (m->by != RESIM_BY_NONE) {
                 size_t g = m->by == RESIM_BY_STATUS ? 1 + (size_t)m->status[i] : 1 + i;
                 add_flows(all + g * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
                           pend[i], sArr[i], rel, inv[i], C);
             }
         }
+        memcpy(all, sum, sizeof sum);
         for (size_t g = 0; g < G; g++)
             finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
     }
