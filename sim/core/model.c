@@ -718,7 +718,7 @@ void resim_model_step(resim_model *m, double *out)
         double *all = out + e * G * RESIM_NMETRICS;
         /* The `all` row is summed in a local copy the compiler can keep in
          * registers; the order of the additions is the same. */
-        double sum[RESIM_NMETRICS] = {0};
+        double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
         for (size_t q = 0; q < n_act; q++) {
             const size_t i = act[q];
             double D = share[i] * De;
@@ -727,13 +727,16 @@ void resim_model_step(resim_model *m, double *out)
             double C = D < have ? D : have;
             inv[i] = have - C;
             add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C);
-            if (m->by != RESIM_BY_NONE) {
-                size_t g = m->by == RESIM_BY_STATUS ? 1 + (size_t)m->status[i] : 1 + i;
-                add_flows(all + g * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
+            if (m->by == RESIM_BY_STATUS)
+                add_flows(by_status[m->status[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
                           pend[i], sArr[i], rel, inv[i], C);
-            }
+            else if (m->by == RESIM_BY_IMPORTER)
+                add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
+                          pend[i], sArr[i], rel, inv[i], C);
         }
         memcpy(all, sum, sizeof sum);
+        if (m->by == RESIM_BY_STATUS)
+            memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
         for (size_t g = 0; g < G; g++)
             finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
     }
