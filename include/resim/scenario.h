@@ -148,7 +148,7 @@ typedef struct resim_event {
     size_t offset;       /* RESIM_EV_SET: byte offset of the double in resim_levers */
     double value;        /* RESIM_EV_SET value; list moves: the count */
     int status;          /* list moves: which list */
-    unsigned char elements[RESIM_MAX_ELEMENTS]; /* controlled*: scenario element mask */
+    unsigned char elements[RESIM_MAX_ELEMENTS]; /* controlled*: mask by element-table index */
     size_t set_first, set_count; /* RESIM_EV_LIST_SET: range in list_set */
     const resim_ini_entry *entry; /* the INI entry it came from */
     const char *source;  /* the section's `source =`, or NULL */

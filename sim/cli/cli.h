@@ -2,6 +2,7 @@
 #ifndef RESIM_CLI_H
 #define RESIM_CLI_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -45,6 +46,8 @@ void cli_warn(void *ctx, const char *msg);
  * option, -1 (after printing a usage error) when the value is missing.
  */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* Prints "resim: MESSAGE (HINT)" on one line to stderr; returns EXIT_USAGE. */
+int cli_usagev(const char *hint, const char *fmt, va_list ap);
 /* Prints "resim: MESSAGE" and a hint to stderr; returns EXIT_USAGE. */
 int cli_usage(const char *fmt, ...)
 #if defined(__GNUC__)

@@ -47,14 +47,20 @@ static const char usage_text[] =
     "exit codes: 0 success, 1 bad input or failed output (one line on stderr\n"
     "names the file, line and key), 2 bad command line.\n";
 
+int cli_usagev(const char *hint, const char *fmt, va_list ap)
+{
+    fputs("resim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (%s)\n", hint);
+    return EXIT_USAGE;
+}
+
 int cli_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("resim: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    cli_usagev("try 'resim help'", fmt, ap);
     va_end(ap);
-    fputs(" (try 'resim help')\n", stderr);
     return EXIT_USAGE;
 }
 

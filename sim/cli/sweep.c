@@ -99,13 +99,11 @@ static int usage(const char *fmt, ...)
 
 static int usage(const char *fmt, ...)
 {
-    if (sweep_rank == 0) {
+    if (sweep_rank == 0) { /* under MPI, one message, not one per rank */
         va_list ap;
         va_start(ap, fmt);
-        fputs("resim: ", stderr);
-        vfprintf(stderr, fmt, ap);
+        cli_usagev("see 'resim sweep --help'", fmt, ap);
         va_end(ap);
-        fputs(" (see 'resim sweep --help')\n", stderr);
     }
     return EXIT_USAGE;
 }
