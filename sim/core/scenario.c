@@ -2,46 +2,15 @@
  * scenario.c - resolves raw INI entries against the data tables into initial
  * levers and a dated event timeline (MODEL.md section 3). Pure: no I/O.
  */
-#include "resim/csvread.h"
 #include "resim/scenario.h"
 
-#include <ctype.h>
+#include "resim/number.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int resim_date_parse(const char *s, int *out)
-{
-    if (strlen(s) != 7 || s[4] != '-')
-        return -1;
-    for (int i = 0; i < 7; i++)
-        if (i != 4 && !isdigit((unsigned char)s[i]))
-            return -1;
-    int year = atoi(s), month = atoi(s + 5);
-    if (month < 1 || month > 12)
-        return -1;
-    *out = year * 12 + month - 1;
-    return 0;
-}
-
-void resim_date_format(int ym, char out[8])
-{
-    int year = ym / 12 % 10000, month = ym % 12 + 1;
-    if (year < 0 || month < 1) {
-        year = 0;
-        month = 1;
-    }
-    out[0] = (char)('0' + year / 1000);
-    out[1] = (char)('0' + year / 100 % 10);
-    out[2] = (char)('0' + year / 10 % 10);
-    out[3] = (char)('0' + year % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + month / 10);
-    out[6] = (char)('0' + month % 10);
-    out[7] = '\0';
-}
 
 const char *resim_scenario_symbol(const resim_scenario *sc, size_t e)
 {
@@ -71,14 +40,6 @@ typedef struct numkey {
     range_kind range;
 } numkey;
 
-static int status_of(const char *s)
-{
-    for (int k = 0; k < RESIM_NSTATUSES; k++)
-        if (strcmp(s, resim_status_names[k]) == 0)
-            return k;
-    return -1;
-}
-
 /* Matches "prefix.<suffix>" and returns the suffix, or NULL. */
 static const char *after(const char *key, const char *prefix)
 {
@@ -92,11 +53,11 @@ static int policy_key(const char *key, numkey *k)
 {
     const char *s;
     int st;
-    if ((s = after(key, "approval")) && (st = status_of(s)) >= 0)
+    if ((s = after(key, "approval")) && (st = resim_status_of(s)) >= 0)
         *k = (numkey){LV(approval) + (size_t)st * sizeof(double), R_RATE};
-    else if ((s = after(key, "delay_mean_days")) && (st = status_of(s)) >= 0)
+    else if ((s = after(key, "delay_mean_days")) && (st = resim_status_of(s)) >= 0)
         *k = (numkey){LV(delay_mean_days) + (size_t)st * sizeof(double), R_NONNEG};
-    else if ((s = after(key, "delay_cv")) && (st = status_of(s)) >= 0)
+    else if ((s = after(key, "delay_cv")) && (st = resim_status_of(s)) >= 0)
         *k = (numkey){LV(delay_cv) + (size_t)st * sizeof(double), R_NONNEG};
     else if (strcmp(key, "military_ban") == 0)
         *k = (numkey){LV(military_ban), R_BOOL};
@@ -462,7 +423,7 @@ static int parse_list_set(resim_scenario *sc, const resim_ini_entry *e, resim_ev
             break;
         }
         *colon = '\0';
-        int st = status_of(colon + 1);
+        int st = resim_status_of(colon + 1);
         if (st < 0) {
             rc = bad(err, e, RESIM_EINVAL, "status must be none, watch or control: ", colon + 1);
             break;
@@ -526,7 +487,7 @@ static int event_entry(resim_scenario *sc, const resim_ini_entry *e, resim_event
         return element_list(e, sc->data, ev->elements, NULL, NULL, err);
     }
     if (((s = after(key, "list.add")) || (s = after(key, "list.remove"))) &&
-        (st = status_of(s)) > RESIM_NONE) {
+        (st = resim_status_of(s)) > RESIM_NONE) {
         double v;
         if (resim_parse_double(e->value, &v) != 0)
             return bad(err, e, RESIM_EPARSE, "not a number: ", e->value);
@@ -627,7 +588,7 @@ static int list_process_key(const char *key, int *dir, int *status, int *is_batc
         return -1;
     memcpy(st, s, n);
     st[n] = '\0';
-    *status = status_of(st);
+    *status = resim_status_of(st);
     if (*status <= RESIM_NONE)
         return -1;
     if (strcmp(dot + 1, "rate") == 0)
