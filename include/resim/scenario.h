@@ -14,26 +14,12 @@
 #include "resim/data.h"
 #include "resim/error.h"
 #include "resim/ini.h"
+#include "resim/lever.h"
 
 /* Receives a warning (an ignored event, a list move asked for more than there are). */
 typedef void (*resim_warn_fn)(void *ctx, const char *msg);
 
 /* ---------------------------------------------------------------- scenario */
-
-/* Levers and lever-like state: everything an event can change. */
-typedef struct resim_levers {
-    double approval[RESIM_NSTATUSES];
-    double delay_mean_days[RESIM_NSTATUSES];
-    double delay_cv[RESIM_NSTATUSES];
-    double military_ban;
-    double base_tpy[RESIM_MAX_ELEMENTS], growth[RESIM_MAX_ELEMENTS];
-    double alt_capacity_factor, alt_delay_months;
-    resim_source_levers source[RESIM_MAX_SOURCES];
-    double stock_enabled, stock_trigger;
-    double stock_tonnes[RESIM_MAX_ELEMENTS]; /* the holding; releases draw it down */
-    double stock_release_max[RESIM_MAX_ELEMENTS];
-    unsigned char controlled[RESIM_MAX_ELEMENTS];
-} resim_levers;
 
 typedef enum {
     RESIM_EV_SET,              /* a numeric lever takes a value */
@@ -49,7 +35,7 @@ typedef struct resim_event {
     int month;           /* model month it takes effect in */
     int date;            /* calendar month as written, year*12 + month-1 */
     resim_event_kind kind;
-    size_t offset;       /* RESIM_EV_SET: byte offset of the double in resim_levers */
+    resim_lever_ref lever; /* the key's lever and its indices */
     double value;        /* RESIM_EV_SET value; list moves: the count */
     int status;          /* list moves: which list */
     unsigned char elements[RESIM_MAX_ELEMENTS]; /* controlled*: mask by element-table index */
@@ -113,14 +99,6 @@ typedef struct resim_scenario {
 int resim_scenario_resolve(resim_scenario *sc, const resim_ini *ini, const resim_data *data,
                            resim_warn_fn warn, void *ctx, resim_error *err);
 void resim_scenario_free(resim_scenario *sc); /* accepts a zeroed record */
-
-/*
- * Whether section/key is a numeric key that may take a distribution in an
- * ensemble, and its valid range [lo, hi]. Returns 0 if so, -1 if the key is
- * not numeric (text, lists, dates, switches) or unknown.
- */
-int resim_key_range(const resim_data *d, const char *section, const char *key, double *lo,
-                    double *hi);
 
 /* Data directory named by an INI (its `data` key, relative to the INI file). */
 void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size);
