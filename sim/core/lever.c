@@ -108,61 +108,75 @@ static const char PH_STATUS[] = "<status>", PH_ELEMENT[] = "<El>"; /* and <sourc
 /*
  * Matches key against a line's key text. A placeholder takes the text up
  * to the character that follows it in the template (or the rest of the key
- * when it is last). An unknown status is an unknown key; an unknown element
- * or source is an unknown index, once the text around it fits.
+ * when it is last). The text around the placeholders must fit first; then
+ * an unknown status makes an unknown key, and an unknown element or source
+ * an unknown index.
  */
 static int match(const resim_data *d, const resim_lever *lv, const char *key, resim_lever_ref *ref)
 {
     const char *t = lv->key, *k = key;
+    struct {
+        char kind; /* 's', 'e' or 'j' */
+        const char *text;
+        size_t len;
+    } tok[4];
+    size_t ntok = 0;
     *ref = (resim_lever_ref){lv->id, -1, -1, -1};
     while (*t != '\0') {
         if (*t != '<') {
             if (*k != *t) {
                 /* A bare key that sets every element: the template's last
                  * ".<El>" is left out. */
-                if ((lv->flags & RESIM_LEVER_ALL_ELEMENTS) && *k == '\0' && t[0] == '.' &&
-                    strcmp(t + 1, PH_ELEMENT) == 0) {
-                    ref->element = RESIM_LEVER_ALL;
-                    return RESIM_LEVER_FOUND;
-                }
-                return RESIM_LEVER_UNKNOWN_KEY;
+                if (!((lv->flags & RESIM_LEVER_ALL_ELEMENTS) && *k == '\0' && t[0] == '.' &&
+                      strcmp(t + 1, PH_ELEMENT) == 0))
+                    return RESIM_LEVER_UNKNOWN_KEY;
+                ref->element = RESIM_LEVER_ALL;
+                break;
             }
             t++;
             k++;
             continue;
         }
-        const char *ph = t, *close = strchr(t, '>');
-        size_t phlen = (size_t)(close - t) + 1;
+        const char *close = strchr(t, '>');
         char stop = close[1];
         const char *end = stop != '\0' ? strchr(k, stop) : k + strlen(k);
-        if (end == NULL)
+        if (end == NULL || ntok == sizeof tok / sizeof tok[0])
             return RESIM_LEVER_UNKNOWN_KEY;
-        char tok[64];
-        size_t n = (size_t)(end - k);
-        if (n >= sizeof tok)
-            n = sizeof tok - 1; /* too long for any name: fails below */
-        memcpy(tok, k, n);
-        tok[n] = '\0';
-        if (strncmp(ph, PH_STATUS, phlen) == 0) {
-            int s = (size_t)(end - k) < sizeof tok ? resim_status_of(tok) : -1;
-            if (s < 0 || ((lv->flags & RESIM_LEVER_LISTED) && s == RESIM_NONE))
-                return RESIM_LEVER_UNKNOWN_KEY;
-            ref->status = s;
-        } else if (strncmp(ph, PH_ELEMENT, phlen) == 0) {
-            int e = (size_t)(end - k) < sizeof tok ? resim_data_element(d, tok) : -1;
-            if (e < 0)
-                return RESIM_LEVER_UNKNOWN_INDEX;
-            ref->element = e;
-        } else {
-            int j = (size_t)(end - k) < sizeof tok ? resim_data_source(d, tok) : -1;
-            if (j < 0)
-                return RESIM_LEVER_UNKNOWN_INDEX;
-            ref->source = j;
-        }
+        tok[ntok].kind = strncmp(t, PH_STATUS, sizeof PH_STATUS - 1) == 0    ? 's'
+                         : strncmp(t, PH_ELEMENT, sizeof PH_ELEMENT - 1) == 0 ? 'e'
+                                                                              : 'j';
+        tok[ntok].text = k;
+        tok[ntok++].len = (size_t)(end - k);
         t = close + 1;
         k = end;
     }
-    return *k == '\0' ? RESIM_LEVER_FOUND : RESIM_LEVER_UNKNOWN_KEY;
+    if (*k != '\0')
+        return RESIM_LEVER_UNKNOWN_KEY;
+    /* The key fits the template: now the names in it. */
+    int r = RESIM_LEVER_FOUND;
+    for (size_t q = 0; q < ntok; q++) {
+        char name[64];
+        int x = -1;
+        if (tok[q].len < sizeof name) {
+            memcpy(name, tok[q].text, tok[q].len);
+            name[tok[q].len] = '\0';
+            x = tok[q].kind == 's'   ? resim_status_of(name)
+                : tok[q].kind == 'e' ? resim_data_element(d, name)
+                                     : resim_data_source(d, name);
+        }
+        if (tok[q].kind == 's') {
+            if (x < 0 || ((lv->flags & RESIM_LEVER_LISTED) && x == RESIM_NONE))
+                return RESIM_LEVER_UNKNOWN_KEY;
+            ref->status = x;
+        } else if (x < 0) {
+            r = RESIM_LEVER_UNKNOWN_INDEX;
+        } else if (tok[q].kind == 'e') {
+            ref->element = x;
+        } else {
+            ref->source = x;
+        }
+    }
+    return r;
 }
 
 /* The lines of one section, in table order; the first that is found or
