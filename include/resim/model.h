@@ -81,6 +81,21 @@ size_t resim_model_groups(const resim_model *m);
  */
 void resim_model_step(resim_model *m, double *out);
 
+/* Receives month t (>= 0) of a run: E x G rows as resim_model_step writes
+ * them. Returns RESIM_OK to go on; anything else stops the run. */
+typedef int (*resim_month_fn)(void *ctx, int t, const double *out);
+
+/*
+ * Steps a model set up by resim_model_init to the end of its scenario, one
+ * resim_model_step a month. Warm-up months go to scratch and are not passed
+ * on. Month t >= 0 goes to series + t * cells when series is not NULL
+ * (cells = E x G x RESIM_NMETRICS), else to scratch; then fn, when not
+ * NULL, receives it. scratch holds one month (E x G rows). Returns RESIM_OK
+ * or the first status other than RESIM_OK that fn returned.
+ */
+int resim_model_run(resim_model *m, double *scratch, double *series, resim_month_fn fn,
+                    void *ctx);
+
 /* Current list status of every importer (for tests and reports). */
 const unsigned char *resim_model_status(const resim_model *m);
 

@@ -27,6 +27,7 @@
 #endif
 
 #include "cli.h"
+#include "rows.h"
 #include "resim/csvout.h"
 #include "resim/rng.h"
 #include "resim/csvread.h"
@@ -115,61 +116,6 @@ static int fail(const resim_error *err)
     return err->status == RESIM_EUSAGE ? EXIT_USAGE : EXIT_INPUT;
 }
 
-/* ------------------------------------------------------------ strings */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-} sbuf;
-
-static int sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return 0;
-}
-
-static int sb_str(sbuf *b, const char *s) { return sb_put(b, s, strlen(s)); }
-
-/* Appends a CSV text field (quoted only when needed). */
-static int sb_text(sbuf *b, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") == NULL)
-        return sb_str(b, s);
-    int rc = sb_put(b, "\"", 1);
-    for (const char *c = s; *c != '\0' && rc == 0; c++)
-        rc = *c == '"' ? sb_put(b, "\"\"", 2) : sb_put(b, c, 1);
-    return rc != 0 ? rc : sb_put(b, "\"", 1);
-}
-
-static int sb_number(sbuf *b, double v)
-{
-    char buf[40];
-    int n = resim_format_number(buf, sizeof buf, v);
-    return sb_put(b, buf, (size_t)n);
-}
-
-/* A month number, or an empty field for -1 (never). */
-static int sb_month(sbuf *b, int m)
-{
-    char buf[24];
-    if (m < 0)
-        return 0;
-    int n = snprintf(buf, sizeof buf, "%d", m);
-    return sb_put(b, buf, (size_t)n);
-}
-
 /* ------------------------------------------------------------ plan */
 
 /* One varied key. */
@@ -245,12 +191,8 @@ static int point_values(const plan *p, resim_design_cursor *c, size_t i, char (*
 
 static int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 {
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end != '\0' || errno == ERANGE || v < lo || v > hi)
+    unsigned long long v;
+    if (cli_whole(s, lo, hi, &v) != 0)
         return -1;
     *out = (size_t)v;
     return 0;
@@ -540,8 +482,9 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         } else if (OPT("--threads")) {
             if (r < 0)
                 return EXIT_USAGE;
-            if (parse_size(v, 1, 1024, &a->threads) != 0)
-                return usage("--threads '%s': expected a whole number in [1, 1024]", v);
+            if (parse_size(v, 1, CLI_MAX_THREADS, &a->threads) != 0)
+                return usage("--threads '%s': expected a whole number in [1, %d]", v,
+                             CLI_MAX_THREADS);
         } else if (OPT("--threshold")) {
             if (r < 0)
                 return EXIT_USAGE;
@@ -752,7 +695,7 @@ static void outcome_values(const resim_outcome *o, double *v)
 }
 
 /* Runs the point's replicates and formats mean and quantiles of every measure. */
-static int replicate_measures(worker *w, const plan *p, const cli_scenario *s, size_t i, sbuf *b,
+static int replicate_measures(worker *w, const plan *p, const cli_scenario *s, size_t i, cli_sbuf *b,
                               resim_error *err)
 {
     const size_t E = s->sc.n_elements, R = p->replicates, G = SWEEP_GROUPS;
@@ -784,26 +727,41 @@ static int replicate_measures(worker *w, const plan *p, const cli_scenario *s, s
     for (size_t c = 0; c < E * G * NMEASURES; c++) {
         resim_ensemble_cell(w->meas + c * R, R, p->quantiles, p->n_quantiles, 0, &mean, quant,
                             &below);
-        bad |= sb_put(b, ",", 1) | sb_number(b, mean);
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_number(b, mean);
         for (size_t q = 0; q < p->n_quantiles; q++)
-            bad |= sb_put(b, ",", 1) | sb_number(b, quant[q]);
+            bad |= cli_sb_put(b, ",", 1) | cli_sb_number(b, quant[q]);
     }
     return bad ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory") : RESIM_OK;
 }
 
-static int row_measures(sbuf *b, const resim_outcome *o)
+static int row_measures(cli_sbuf *b, const resim_outcome *o)
 {
     int rc = 0;
-    rc |= sb_put(b, ",", 1) | sb_number(b, o->cum_shortfall);
-    rc |= sb_put(b, ",", 1) | sb_number(b, o->peak_shortfall);
-    rc |= sb_put(b, ",", 1) | sb_month(b, o->peak_month);
-    rc |= sb_put(b, ",", 1) | sb_number(b, o->min_availability);
-    rc |= sb_put(b, ",", 1) | sb_month(b, o->min_month);
-    rc |= sb_put(b, ",", 1) | sb_month(b, o->months_below);
-    rc |= sb_put(b, ",", 1) | sb_month(b, o->first_below);
-    rc |= sb_put(b, ",", 1) | sb_month(b, o->stock_out);
-    rc |= sb_put(b, ",", 1) | sb_month(b, o->recovered);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_number(b, o->cum_shortfall);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_number(b, o->peak_shortfall);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->peak_month);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_number(b, o->min_availability);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->min_month);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->months_below);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->first_below);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->stock_out);
+    rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->recovered);
     return rc;
+}
+
+/* The outcome of every (element, group) row of a point, fed month by month. */
+typedef struct point_month_ctx {
+    resim_outcome *oc;
+    size_t n;
+    double threshold;
+} point_month_ctx;
+
+static int point_month(void *ctx, int t, const double *out)
+{
+    const point_month_ctx *c = ctx;
+    for (size_t g = 0; g < c->n; g++)
+        resim_outcome_add(&c->oc[g], t, out + g * RESIM_NMETRICS, c->threshold);
+    return RESIM_OK;
 }
 
 /*
@@ -814,7 +772,7 @@ static int row_measures(sbuf *b, const resim_outcome *o)
  * With --replicates the point runs R replicates of the stochastic mode and
  * its row carries each measure's mean and quantiles over them.
  */
-static int compute_point(worker *w, const plan *p, const cli_scenario *s, size_t i, sbuf *b,
+static int compute_point(worker *w, const plan *p, const cli_scenario *s, size_t i, cli_sbuf *b,
                          resim_error *err)
 {
     int rc = point_values(p, w->cursor, i, w->val, w->x, err);
@@ -833,14 +791,14 @@ static int compute_point(worker *w, const plan *p, const cli_scenario *s, size_t
             return rc;
         char num[32];
         b->n = 0;
-        int bad = sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
+        int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
         for (size_t k = 0; k < p->dims; k++)
-            bad |= sb_put(b, ",", 1) | sb_text(b, w->val[k]);
+            bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, w->val[k]);
         if (bad)
             return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         if ((rc = replicate_measures(w, p, s, i, b, err)) != RESIM_OK)
             return rc;
-        return sb_put(b, "\n", 1) ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory")
+        return cli_sb_put(b, "\n", 1) ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory")
                                   : RESIM_OK;
     }
     for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++)
@@ -870,26 +828,20 @@ static int compute_point(worker *w, const plan *p, const cli_scenario *s, size_t
     }
     for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
         resim_outcome_init(&w->oc[g]);
-    while (resim_model_month(w->m) < sc.months) {
-        int t = resim_model_month(w->m);
-        resim_model_step(w->m, w->out);
-        if (t < 0)
-            continue;
-        for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
-            resim_outcome_add(&w->oc[g], t, w->out + g * RESIM_NMETRICS, p->threshold);
-    }
+    point_month_ctx mc = {w->oc, E * SWEEP_GROUPS, p->threshold};
+    resim_model_run(w->m, w->out, NULL, point_month, &mc);
     for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
         resim_outcome_finish(&w->oc[g], sc.months);
     resim_scenario_free(&sc);
 
     char num[32];
     b->n = 0;
-    int bad = sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
+    int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
     for (size_t k = 0; k < p->dims; k++)
-        bad |= sb_put(b, ",", 1) | sb_text(b, w->val[k]);
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, w->val[k]);
     for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
         bad |= row_measures(b, &w->oc[g]);
-    bad |= sb_put(b, "\n", 1);
+    bad |= cli_sb_put(b, "\n", 1);
     if (bad)
         return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
     return RESIM_OK;
@@ -902,7 +854,7 @@ enum { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 typedef struct slot {
     int state;
     int status;
-    sbuf row;
+    cli_sbuf row;
     resim_error err;
 } slot;
 
@@ -1012,7 +964,7 @@ static int engine_start(engine *e, const plan *p, const cli_scenario *s, size_t 
 }
 
 /* Waits for the next row in order; NULL (with err) if its point failed. */
-static const sbuf *engine_next(engine *e, resim_error *err)
+static const cli_sbuf *engine_next(engine *e, resim_error *err)
 {
     pthread_mutex_lock(&e->mu);
     slot *sl = &e->ring[e->next_out % e->nslot];
@@ -1039,33 +991,33 @@ static void engine_release(engine *e)
 
 /* ------------------------------------------------------------ output */
 
-static int header_line(sbuf *b, const plan *p, const resim_scenario *sc)
+static int header_line(cli_sbuf *b, const plan *p, const resim_scenario *sc)
 {
-    int bad = sb_str(b, "point");
+    int bad = cli_sb_str(b, "point");
     for (size_t k = 0; k < p->dims; k++)
-        bad |= sb_put(b, ",", 1) | sb_text(b, p->keys[k].name);
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, p->keys[k].name);
     for (size_t e = 0; e < sc->n_elements; e++)
         for (size_t g = 0; g < SWEEP_GROUPS; g++)
             for (size_t m = 0; m < NMEASURES; m++) {
                 char name[96];
                 snprintf(name, sizeof name, ",%s_%s_%s", resim_scenario_symbol(sc, e),
                          group_names[g], measure_names[m]);
-                bad |= sb_str(b, name);
+                bad |= cli_sb_str(b, name);
                 if (p->replicates == 0)
                     continue;
-                bad |= sb_str(b, "_mean");
+                bad |= cli_sb_str(b, "_mean");
                 for (size_t q = 0; q < p->n_quantiles; q++) {
                     char qn[16];
                     cli_quantile_name(qn, sizeof qn, p->quantiles[q]);
-                    bad |= sb_str(b, name) | sb_str(b, "_") | sb_str(b, qn);
+                    bad |= cli_sb_str(b, name) | cli_sb_str(b, "_") | cli_sb_str(b, qn);
                 }
             }
-    bad |= sb_put(b, "\n", 1);
+    bad |= cli_sb_put(b, "\n", 1);
     return bad;
 }
 
 /* The leading fields of point i's row ("i,v1,...,vk,"), for resume checks. */
-static int row_prefix(sbuf *b, const plan *p, resim_design_cursor *c, size_t i,
+static int row_prefix(cli_sbuf *b, const plan *p, resim_design_cursor *c, size_t i,
                       char (*val)[VALUE_MAX], double *x, resim_error *err)
 {
     int rc = point_values(p, c, i, val, x, err);
@@ -1073,10 +1025,10 @@ static int row_prefix(sbuf *b, const plan *p, resim_design_cursor *c, size_t i,
         return rc;
     char num[32];
     b->n = 0;
-    int bad = sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
+    int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
     for (size_t k = 0; k < p->dims; k++)
-        bad |= sb_put(b, ",", 1) | sb_text(b, val[k]);
-    bad |= sb_put(b, ",", 1);
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, val[k]);
+    bad |= cli_sb_put(b, ",", 1);
     return bad ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory") : RESIM_OK;
 }
 
@@ -1085,7 +1037,7 @@ static int row_prefix(sbuf *b, const plan *p, resim_design_cursor *c, size_t i,
  * With resume it keeps the header and the complete rows that belong to this
  * sweep, in order, cuts off a torn last line and counts the rows kept.
  */
-static int open_partial(const char *path, int resume, const sbuf *header, plan *p, FILE **fpo,
+static int open_partial(const char *path, int resume, const cli_sbuf *header, plan *p, FILE **fpo,
                         resim_error *err)
 {
     p->done = 0;
@@ -1108,7 +1060,7 @@ static int open_partial(const char *path, int resume, const sbuf *header, plan *
     off_t keep = 0;
     long lineno = 0;
     int rc = RESIM_OK;
-    sbuf prefix = {0};
+    cli_sbuf prefix = {0};
     resim_design_cursor *c = p->design != NULL ? resim_design_cursor_alloc(p->design, err) : NULL;
     char(*val)[VALUE_MAX] = malloc(p->dims * sizeof *val);
     double *x = malloc(p->dims * sizeof *x);
@@ -1271,7 +1223,7 @@ static int mpi_launched(void)
 #ifdef RESIM_MPI
 /* Sends a row to rank 0. A blocking send spins a core while rank 0 is busy
  * (taking it from this rank's own worker), so wait for it with short sleeps. */
-static void send_row(const sbuf *row)
+static void send_row(const cli_sbuf *row)
 {
     MPI_Request req;
     int done = 0;
@@ -1288,7 +1240,7 @@ static void send_row(const sbuf *row)
 
 /* Receives the next row of rank `from` into b; returns RESIM_OK or the
  * error that rank sent. */
-static int recv_row(int from, sbuf *b, resim_error *err)
+static int recv_row(int from, cli_sbuf *b, resim_error *err)
 {
 #ifdef RESIM_MPI
     MPI_Status st;
@@ -1307,7 +1259,7 @@ static int recv_row(int from, sbuf *b, resim_error *err)
     }
     MPI_Get_count(&st, MPI_CHAR, &n);
     b->n = 0;
-    if (n < 0 || sb_put(b, "", 0) != 0 || (size_t)n + 1 > b->cap) {
+    if (n < 0 || cli_sb_put(b, "", 0) != 0 || (size_t)n + 1 > b->cap) {
         size_t need = (size_t)n + 1;
         char *q = realloc(b->p, need);
         if (q == NULL)
@@ -1344,11 +1296,11 @@ static int run_points(const plan *p, const cli_scenario *s, size_t threads, int 
     engine e;
     int rc = engine_start(&e, p, s, i0, p->shard_n * (size_t)ranks, mine,
                           threads < mine ? threads : mine, err);
-    sbuf remote = {0};
+    cli_sbuf remote = {0};
     size_t since_flush = 0;
     double last_flush = now_seconds();
     for (size_t q = 0; rc == RESIM_OK && q < (rank == 0 ? left : mine); q++) {
-        const sbuf *row;
+        const cli_sbuf *row;
         int from = rank == 0 ? (int)(q % (size_t)ranks) : rank;
         if (from == rank) {
             row = engine_next(&e, err);
@@ -1430,7 +1382,7 @@ int cli_sweep(int argc, char **argv)
     if (code == 0) {
         long done = 0;
         if (sweep_rank == 0) {
-            sbuf header = {0};
+            cli_sbuf header = {0};
             int rc = header_line(&header, &p, &s.sc) ? resim_error_set(&err, RESIM_ENOMEM, NULL, 0,
                                                                        "out of memory")
                                                      : open_partial(partial, a.resume, &header, &p,

@@ -741,3 +741,18 @@ void resim_model_step(resim_model *m, double *out)
     }
     m->t++;
 }
+
+int resim_model_run(resim_model *m, double *scratch, double *series, resim_month_fn fn,
+                    void *ctx)
+{
+    int rc = RESIM_OK;
+    const size_t cells = m->E * m->G * RESIM_NMETRICS;
+    while (rc == RESIM_OK && m->t < m->sc->months) {
+        int t = m->t;
+        double *out = t >= 0 && series != NULL ? series + (size_t)t * cells : scratch;
+        resim_model_step(m, out);
+        if (t >= 0 && fn != NULL)
+            rc = fn(ctx, t, out);
+    }
+    return rc;
+}
