@@ -1,5 +1,5 @@
 /*
- * test_model.c - the monthly engine (MODEL.md sections 3, 5, 6, 7) on the
+ * test_model.c - the monthly engine (docs/model.md sections 3, 5, 6, 7) on the
  * fixture data in tests/fixtures: steady state, mass balance, limiting
  * cases, list moves, grouping and one month computed by hand.
  */
@@ -179,7 +179,7 @@ static void check_steady(run *r)
                     assert_close_at(row(r, t, e, g)[k], row(r, r->t0, e, g)[k], 1e-12, 1e-12,
                                     "%s %s month %d group %zu", resim_scenario_symbol(&r->sc, e),
                                     resim_metric_names[k], t, g);
-    /* The steady state is the one of MODEL.md section 6, from the data. */
+    /* The steady state is the one of docs/model.md section 6, from the data. */
     const resim_data *d = &r->data;
     for (size_t e = 0; e < r->E; e++) {
         size_t x = r->sc.element[e];
@@ -582,7 +582,7 @@ static void test_groups_by_importer(void **state)
 
 /*
  * Month 0 of imp_b's Dy (none, military 0.40, cover 3.1, share 0.187) under
- * licensing.ini with the military ban: MODEL.md section 5, steps 2-9, and
+ * licensing.ini with the military ban: docs/model.md section 5, steps 2-9, and
  * its approval arriving two months later (transit 2).
  */
 static void test_first_month_by_hand(void **state)
