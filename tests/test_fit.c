@@ -42,6 +42,16 @@ static int decay_resid(const double *th, double *r, void *ctx)
     return 0;
 }
 
+/* Two minima in [0, 5]: S = 0 at 1, a local one of about 2.2 near 3.9. */
+static int twin_resid(const double *th, double *r, void *ctx)
+{
+    (void)ctx;
+    r[0] = (th[0] - 1) * (th[0] - 4);
+    r[1] = 0.5 * (th[0] - 1);
+    r[2] = 0;
+    return 0;
+}
+
 /* y = a exp(-b t) + 0 * d: the fourth parameter does nothing. */
 static int inert_resid(const double *th, double *r, void *ctx)
 {
@@ -241,6 +251,37 @@ static void test_one_parameter_and_bound(void **state)
     resim_fit_free(w);
 }
 
+/* Of several starts the best is kept, whichever start found it. */
+static void test_best_start(void **state)
+{
+    (void)state;
+    resim_error err = {0};
+    resim_fit *w = resim_fit_alloc(3, 1, &err);
+    resim_fit_options o;
+    resim_fit_options_default(&o);
+    o.profiles = 0;
+    double lo = 0, hi = 5;
+    /* Single starts land in both basins, depending on the seed. */
+    int basin[2] = {0, 0};
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        o.starts = 1;
+        o.seed = seed;
+        assert_int_equal(resim_fit_solve(w, twin_resid, NULL, &lo, &hi, &o, &err), RESIM_OK);
+        basin[w->param[0].estimate > 2.5]++;
+    }
+    assert_true(basin[0] > 0 && basin[1] > 0);
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        o.starts = 8;
+        o.seed = seed;
+        assert_int_equal(resim_fit_solve(w, twin_resid, NULL, &lo, &hi, &o, &err), RESIM_OK);
+        assert_true(fabs(w->param[0].estimate - 1) < 1e-6);
+        assert_true(w->sse < 1e-12);
+        assert_true(w->grid == 0 && w->profile_s == NULL);
+        assert_true(isnan(w->param[0].lower));
+    }
+    resim_fit_free(w);
+}
+
 /* A parameter with no effect is not identified; the others still are. */
 static void test_not_identified(void **state)
 {
@@ -360,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_coverage),
         cmocka_unit_test(test_linear_t_interval),
         cmocka_unit_test(test_one_parameter_and_bound),
+        cmocka_unit_test(test_best_start),
         cmocka_unit_test(test_not_identified),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_errors),
