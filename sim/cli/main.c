@@ -41,6 +41,8 @@ static const char usage_text[] =
     "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
     "                            MPI, resume): see 'resim sweep --help'\n"
     "  merge SHARD... -o FILE    join sweep shard files into point order\n"
+    "  fit SCENARIO --observed FILE.csv --measure SPEC --free SECTION.KEY=LO:HI...\n"
+    "                            calibrate keys to an observed series: 'resim fit --help'\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
@@ -184,5 +186,7 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "fit") == 0)
+        return cli_fit(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
 }
