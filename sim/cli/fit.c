@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,6 +541,21 @@ static int probe_bounds(fit_ctx *c, const free_key *keys, size_t p, resim_error 
 
 /* ------------------------------------------------------------ arguments */
 
+/* A usage error of resim fit, with the hint to its own help. */
+static int usage(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+static int usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_usagev("try 'resim fit --help'", fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
 static int whole(const char *name, const char *v, unsigned long long lo, unsigned long long max,
                  unsigned long long *out)
 {
@@ -547,7 +563,7 @@ static int whole(const char *name, const char *v, unsigned long long lo, unsigne
     errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
     if (*v == '\0' || *v == '-' || *end != '\0' || errno != 0 || x < lo || x > max)
-        return cli_usage("%s takes a whole number from %llu to %llu, not '%s'", name, lo, max, v);
+        return usage("%s takes a whole number from %llu to %llu, not '%s'", name, lo, max, v);
     *out = x;
     return 0;
 }
@@ -589,7 +605,7 @@ static int parse_args(int argc, char **argv, fit_args *a)
             if (r < 0)
                 return EXIT_USAGE;
             if (a->n_free == FIT_MAX_KEYS)
-                return cli_usage("at most %d --free keys", FIT_MAX_KEYS);
+                return usage("at most %d --free keys", FIT_MAX_KEYS);
             a->free_spec[a->n_free++] = v;
         } else if ((r = cli_opt(argc, argv, &i, "--normalise", &v)) != 0 ||
                    (r = cli_opt(argc, argv, &i, "--normalize", &v)) != 0) {
@@ -617,23 +633,23 @@ static int parse_args(int argc, char **argv, fit_args *a)
                 return EXIT_USAGE;
             a->fitted_csv = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage("unknown option '%s'", argv[i]);
+            return usage("unknown option '%s'", argv[i]);
         } else if (a->scen.scenario == NULL) {
             a->scen.scenario = argv[i];
         } else {
-            return cli_usage("more than one scenario given ('%s')", argv[i]);
+            return usage("more than one scenario given ('%s')", argv[i]);
         }
     }
     if (a->scen.scenario == NULL)
-        return cli_usage("fit: no scenario file given");
+        return usage("fit: no scenario file given");
     if (a->observed == NULL)
-        return cli_usage("fit: --observed FILE.csv is required");
+        return usage("fit: --observed FILE.csv is required");
     if (a->measure == NULL)
-        return cli_usage("fit: --measure SPEC is required");
+        return usage("fit: --measure SPEC is required");
     if (a->n_free == 0)
-        return cli_usage("fit: at least one --free SECTION.KEY=LO:HI is required");
+        return usage("fit: at least one --free SECTION.KEY=LO:HI is required");
     if (a->output != NULL && strcmp(a->output, "-") == 0)
-        return cli_usage("fit: -o needs a file name (the fitted scenario)");
+        return usage("fit: -o needs a file name (the fitted scenario)");
     return 0;
 }
 
