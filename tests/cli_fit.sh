@@ -110,8 +110,9 @@ check "same seed: same table" cmp -s "$tmp/table1" "$tmp/table2"
 check "same seed: same fitted scenario" cmp -s <(tail -n +3 "$tmp/res/fitted.ini") <(tail -n +3 "$tmp/res/again.ini")
 check "same seed: same series" cmp -s "$tmp/res/fitted.csv" "$tmp/res/again.csv"
 "$resim" fit "$S" --observed "$tmp/obs.csv" --measure china_arrivals "${free4[@]}" \
-    --seed 987654321 --starts 5 --fitted-csv "$tmp/seed.csv" >"$tmp/table3" 2>/dev/null
-check "another seed: other starts" test "$(tail -1 "$tmp/table1")" != "$(tail -1 "$tmp/table3")"
+    --seed 987654321 --fitted-csv "$tmp/seed.csv" >"$tmp/table3" 2>/dev/null
+runs() { $py -c "import json, sys; print(json.load(open(sys.argv[1]))['model_runs'])" "$1"; }
+check "another seed: other starts (other run counts)" test "$(runs "$tmp/res/fitted.ini.json")" != "$(runs "$tmp/seed.csv.json")"
 check "another seed: same estimates" recovered "$tmp/seed.csv.json" 1e-6 "${truth[@]}"
 check "--fitted-csv alone writes no scenario" test -s "$tmp/seed.csv" -a ! -e "$tmp/seed.ini"
 
@@ -152,6 +153,28 @@ EOF
 check "weight 0: the month is left out, the rest recovered" recovered "$tmp/w.ini.json" 1e-6 "${truth[@]}"
 check "weight 0: 29 residuals" $py -c "
 import json; assert json.load(open('$tmp/w.ini.json'))['residuals'] == 29"
+# With noise, the objective is the weighted sum of squares of the series CSV's residuals.
+$py - "$tmp/obs.csv" >"$tmp/wnoisy.csv" <<'EOF'
+import random, sys
+rng = random.Random(7)
+lines = open(sys.argv[1]).read().split()
+print(lines[0] + ",weight")
+for i, l in enumerate(lines[1:]):
+    d, v = l.split(",")
+    print("%s,%r,%s" % (d, float(v) + rng.gauss(0, 0.5), [0.25, 1, 4][i % 3]))
+EOF
+"$resim" fit "$S" --observed "$tmp/wnoisy.csv" --measure china_arrivals "${free4[@]}" \
+    --starts 4 --fitted-csv "$tmp/wn.csv" >/dev/null 2>&1
+check "weights: sse and RMSE are weighted as documented" $py -c "
+import csv, json, math
+d = json.load(open('$tmp/wn.csv.json'))
+rows = list(csv.DictReader(open('$tmp/wn.csv')))
+sse = sum(float(r['weight']) * float(r['residual']) ** 2 for r in rows)
+w = sum(float(r['weight']) for r in rows)
+assert abs(d['sse'] - sse) < 1e-9 * sse, (d['sse'], sse)
+assert abs(d['rmse'] - math.sqrt(sse / w)) < 1e-9 * d['rmse']
+assert d['sse'] > 1
+"
 check "--set carried into the fitted scenario" grep -q -x 'approval.watch = 0.7' "$tmp/w.ini"
 check "fitted scenario still valid" "$resim" check "$tmp/w.ini" >/dev/null
 
