@@ -462,7 +462,7 @@ static int fit_residuals(const double *theta, double *resid, void *ctx)
     int rc = run_model(c, theta, NULL, &c->err);
     for (size_t k = 0; rc == RESIM_OK && k < c->n; k++) {
         size_t i = c->row[k];
-        double v;
+        double v = 0;
         rc = model_value(c, i, &v, &c->err);
         resid[k] = c->sqrtw[k] * (v - c->obs->value[i]);
     }
@@ -580,7 +580,7 @@ static int parse_args(int argc, char **argv, fit_args *a)
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
-        unsigned long long x;
+        unsigned long long x = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(fit_help, stdout);
             return -1;
