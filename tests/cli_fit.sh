@@ -84,7 +84,8 @@ mkdir -p "$tmp/res"
 check "fit exits 0" test $? = 0 -a ! -s "$tmp/err1"
 check "four keys recovered to 1e-6 without noise" recovered "$tmp/res/fitted.ini.json" 1e-6 "${truth[@]}"
 check "table names every key" test "$(grep -c -E '^(scenario|2010-09|2011-01)\.' "$tmp/table1")" = 4
-check "table reports RMSE and model runs" grep -q -E '^RMSE .*best of|model runs' "$tmp/table1"
+check "table reports RMSE and model runs" test "$(grep -c -E '^RMSE [0-9.e+-]+ over 30 fitted months|^best of 16 starts \(seed 1\), [0-9]+ model runs$' "$tmp/table1")" = 2
+check "table lists the residual of every month" test "$(sed -n '/^residual/,/^RMSE/p' "$tmp/table1" | grep -o -E '20[0-9]{2}-[0-9]{2} +[-+][0-9.e+-]+' | wc -l)" = 30
 check "sidecar: kind fit, observed SHA-256" $py -c "
 import hashlib, json, sys
 d = json.load(open('$tmp/res/fitted.ini.json'))
@@ -149,8 +150,9 @@ for i, l in enumerate(lines[1:]):
 EOF
 "$resim" fit "$S" --observed "$tmp/weighted.csv" --measure china_arrivals "${free4[@]}" \
     --starts 4 --set policy.delay_cv.watch=0.5 --set 2012-01.approval.watch=0.7 \
-    -o "$tmp/w.ini" >/dev/null 2>&1
+    -o "$tmp/w.ini" >"$tmp/wtable" 2>&1
 check "weight 0: the month is left out, the rest recovered" recovered "$tmp/w.ini.json" 1e-6 "${truth[@]}"
+check "weight 0: marked in the table" grep -q -E '2010-05 +[-+][0-9.e+-]+\*' "$tmp/wtable"
 check "weight 0: 29 residuals" $py -c "
 import json; assert json.load(open('$tmp/w.ini.json'))['residuals'] == 29"
 # With noise, the objective is the weighted sum of squares of the series CSV's residuals.

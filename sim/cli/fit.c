@@ -114,17 +114,19 @@ typedef struct fit_ctx {
 static int fit_key_check(const cli_scenario *s, const char *section, const char *key, double *lo,
                          double *hi, resim_error *err)
 {
+    /* The continuous [scenario] keys, fixed for a run (docs/model.md sections 3 and 10). */
+    static const char *const scenario_keys[] = {"adjust_months", "precaution_adjust_months"};
     int ym;
     if (strcmp(section, "scenario") == 0) {
-        /* The only continuous [scenario] key; MODEL.md section 3 gives tau >= 1. */
-        if (strcmp(key, "adjust_months") == 0) {
-            *lo = 1;
-            *hi = HUGE_VAL;
-            return RESIM_OK;
-        }
+        for (size_t k = 0; k < sizeof scenario_keys / sizeof scenario_keys[0]; k++)
+            if (strcmp(key, scenario_keys[k]) == 0) {
+                *lo = 1;
+                *hi = HUGE_VAL;
+                return RESIM_OK;
+            }
         return resim_error_set(err, RESIM_EINVAL, NULL, 0,
                                "--free %s.%s: not a key that can be fitted (of [scenario] only "
-                               "adjust_months can)",
+                               "adjust_months and precaution_adjust_months can)",
                                section, key);
     }
     if (strcmp(section, "stochastic") == 0 || strcmp(section, "list_process") == 0)
@@ -1058,8 +1060,16 @@ static const char *series_path(const fit_args *a, char *buf, size_t size)
     return buf;
 }
 
+static int has_unused(const observed *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (!(o->weight[i] > 0))
+            return 1;
+    return 0;
+}
+
 static void print_table(const fit_args *a, const free_key *keys, const resim_fit *w,
-                        const fit_ctx *c, double rmse, size_t runs)
+                        const fit_ctx *c, const double *fitted, double rmse, size_t runs)
 {
     printf("resim fit %s to %s: %zu months of %s", a->scen.scenario, a->observed, c->obs->n,
            a->measure);
@@ -1083,6 +1093,15 @@ static void print_table(const fit_args *a, const free_key *keys, const resim_fit
         snprintf(b, sizeof b, "%.6g:%.6g", keys[j].lo, keys[j].hi);
         printf("%-36s %14.6g  %-32s %s\n", keys[j].name, pr->estimate, iv, b);
     }
+    /* The residual of every observed month, five to a line. */
+    printf("residual (fitted - observed) by month:");
+    for (size_t i = 0; i < c->obs->n; i++) {
+        char d[8];
+        resim_date_format(c->s->sc.start + c->obs->t[i], d);
+        printf("%s%s %+10.4g%s", i % 5 == 0 ? "\n  " : "   ", d, fitted[i] - c->obs->value[i],
+               c->obs->weight[i] > 0 ? "" : "*");
+    }
+    printf("\n%s", has_unused(c->obs) ? "  (* weight 0: not fitted)\n" : "");
     printf("RMSE %.6g over %zu fitted months; weighted sum of squares %.6g, profile threshold "
            "%.6g (F(1, %zu) quantile %.4g)\n",
            rmse, w->n, w->sse, w->threshold, w->n - w->p, w->fquantile);
@@ -1186,7 +1205,7 @@ int cli_fit(int argc, char **argv)
                                rmse, runs, csv, &err);
     }
     if (rc == RESIM_OK) {
-        print_table(&a, keys, w, &c, rmse, runs);
+        print_table(&a, keys, w, &c, fitted, rmse, runs);
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = resim_error_set(&err, RESIM_EIO, "stdout", 0, "write error");
     }
