@@ -1005,7 +1005,11 @@ static int write_fitted_ini(const char *path, const fit_args *a, const free_key 
             resim_format_short(hi, sizeof hi, keys[j].hi);
             snprintf(iv, sizeof iv, "not identified in [%s, %s]", lo, hi);
         } else {
-            snprintf(iv, sizeof iv, "95%% interval [%.6g, %.6g]", pr->lower, pr->upper);
+            snprintf(iv, sizeof iv, "95%% interval [%.6g, %.6g]%s", pr->lower, pr->upper,
+                     pr->lower_at_bound && pr->upper_at_bound ? ", both ends at the bounds"
+                     : pr->lower_at_bound                     ? ", cut by the lower bound"
+                     : pr->upper_at_bound                     ? ", cut by the upper bound"
+                                                              : "");
         }
         /* inih reads lines of up to 198 characters: shorten a long file name. */
         int room = 150 - (int)strlen(iv) - (int)strlen(s->sc.name);
