@@ -112,6 +112,8 @@ static void test_recovery_exact(void **state)
     /* Every call of the function is counted. */
     assert_int_equal(w->runs, (size_t)d.calls);
     assert_true(w->grid == 21);
+    /* No profile point does better than the estimate. */
+    assert_true(w->profile_min >= w->sse - 1e-12);
     resim_fit_free(w);
 }
 
@@ -270,12 +272,24 @@ static void test_best_start(void **state)
         basin[w->param[0].estimate > 2.5]++;
     }
     assert_true(basin[0] > 0 && basin[1] > 0);
+    /* A single start in the wrong basin: the profile finds the better fit and says so. */
+    o.profiles = 1;
+    o.starts = 1;
+    for (o.seed = 1; o.seed <= 16; o.seed++) {
+        assert_int_equal(resim_fit_solve(w, twin_resid, NULL, &lo, &hi, &o, &err), RESIM_OK);
+        if (w->param[0].estimate > 2.5)
+            break;
+    }
+    assert_true(w->param[0].estimate > 2.5);
+    assert_true(w->profile_min < 1e-12 && w->sse > 2);
+    o.profiles = 0;
     for (uint64_t seed = 1; seed <= 16; seed++) {
         o.starts = 8;
         o.seed = seed;
         assert_int_equal(resim_fit_solve(w, twin_resid, NULL, &lo, &hi, &o, &err), RESIM_OK);
         assert_true(fabs(w->param[0].estimate - 1) < 1e-6);
         assert_true(w->sse < 1e-12);
+        assert_true(isnan(w->profile_min));
         assert_true(w->grid == 0 && w->profile_s == NULL);
         assert_true(isnan(w->param[0].lower));
     }

@@ -69,6 +69,8 @@ typedef struct resim_fit {
     size_t grid;              /* profile grid points per parameter (0 without profiles) */
     double *profile_x;        /* [p][grid] the held value */
     double *profile_s;        /* [p][grid] the profile objective there */
+    double profile_min;       /* the smallest profile objective on any grid; below sse
+                                 means the starts missed a better fit (use more) */
     void *impl;               /* GSL workspaces (private) */
 } resim_fit;
 

@@ -719,6 +719,8 @@ static void write_fit_members(FILE *fp, const fit_args *a, const free_key *keys,
     json_number(fp, w->fquantile);
     fputs(",\n  \"threshold\": ", fp);
     json_number(fp, w->threshold);
+    fputs(",\n  \"profile_min\": ", fp);
+    json_number(fp, w->profile_min);
     fputs(",\n  \"free\": [", fp);
     for (size_t j = 0; j < w->p; j++) {
         const resim_fit_param *pr = &w->param[j];
@@ -1208,6 +1210,11 @@ int cli_fit(int argc, char **argv)
             rc = write_sidecar(a.output, "fit", &fitted_sc, argc, argv, &a, keys, w, &c, &obs,
                                rmse, runs, csv, &err);
     }
+    if (rc == RESIM_OK && w->profile_min < w->sse * (1 - 1e-9) - w->floor)
+        fprintf(stderr,
+                "resim: warning: a profile found a smaller sum of squares (%.6g) than the best "
+                "start (%.6g): the estimate is a local minimum; try more --starts\n",
+                w->profile_min, w->sse);
     if (rc == RESIM_OK) {
         print_table(&a, keys, w, &c, fitted, rmse, runs);
         if (fflush(stdout) != 0 || ferror(stdout))

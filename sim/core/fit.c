@@ -342,6 +342,9 @@ static int profile_param(fit_impl *im, const resim_fit_options *opt, size_t j, r
             warm = im->zgrid + k * p;
         }
     }
+    for (size_t k = 0; k < K; k++)
+        if (ss[k] < w->profile_min)
+            w->profile_min = ss[k];
     double thr = w->threshold;
     pr->rise_lo = w->sse > 0 ? (ss[0] - w->sse) / w->sse : NAN;
     pr->rise_hi = w->sse > 0 ? (ss[K - 1] - w->sse) / w->sse : NAN;
@@ -494,6 +497,7 @@ int resim_fit_solve(resim_fit *w, resim_fit_fn f, void *ctx, const double *lo, c
     im->hi = hi;
     w->runs = 0;
     w->best_start = 0;
+    w->profile_min = NAN;
     free(w->profile_x);
     free(w->profile_s);
     free(im->zgrid);
@@ -511,6 +515,8 @@ int resim_fit_solve(resim_fit *w, resim_fit_fn f, void *ctx, const double *lo, c
         /* The F-based threshold of a profile interval (Bates and Watts 1988, section 6.1). */
         w->fquantile = gsl_cdf_fdist_Pinv(opt->level, 1.0, dof);
         w->threshold = w->sse * (1.0 + w->fquantile / dof) + w->floor;
+        if (w->grid > 0)
+            w->profile_min = HUGE_VAL;
         for (size_t j = 0; rc == RESIM_OK && j < w->p && w->grid > 0; j++)
             rc = profile_param(im, opt, j, err);
     }
