@@ -72,6 +72,8 @@ static void test_planted_box(void **state)
     assert_true(b->lo[3] == r->data_lo[3] && b->hi[3] == r->data_hi[3]);
     /* The same limits applied to every point give the same box. */
     assert_int_equal(r->whole.inside, b->inside);
+    assert_memory_equal(r->whole.lo, b->lo, K * sizeof(double));
+    assert_memory_equal(r->whole.hi, b->hi, K * sizeof(double));
     assert_int_equal(r->whole.interest, b->interest);
     size_t inside = 0, in_hits = 0;
     for (size_t p = 0; p < N; p++) {

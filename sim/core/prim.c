@@ -97,6 +97,8 @@ static void fill_box(const prim *s, resim_prim_box *b, resim_prim_phase phase, s
     b->coverage = r->total_interest ? (double)hits / (double)r->total_interest : NAN;
     b->density = inside ? (double)hits / (double)inside : NAN;
     b->mass = (double)inside / (double)s->n;
+    b->lo = lo;
+    b->hi = hi;
     b->restricted = 0;
     for (size_t i = 0; i < s->k; i++)
         b->restricted += lo[i] > r->data_lo[i] || hi[i] < r->data_hi[i];
