@@ -476,7 +476,7 @@ enum { CHUNK = 64 };
 static int run_sobol(const sweep *s, const args *a, FILE *fp, size_t *n_out, size_t *undefined,
                      resim_error *err)
 {
-    size_t n, *order, k = s->k;
+    size_t n = 0, *order = NULL, k = s->k;
     int rc = saltelli_layout(s, &n, &order, err);
     if (rc != RESIM_OK)
         return rc;
@@ -602,7 +602,7 @@ static int morris_layout(const sweep *s, size_t *r_out, size_t **order_out, resi
 static int run_morris(const sweep *s, const args *a, FILE *fp, size_t *r_out, size_t *undefined,
                       resim_error *err)
 {
-    size_t R, *order, k = s->k;
+    size_t R = 0, *order = NULL, k = s->k;
     int rc = morris_layout(s, &R, &order, err);
     if (rc != RESIM_OK)
         return rc;
