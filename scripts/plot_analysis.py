@@ -18,6 +18,7 @@ import scripts/plot_resim.py.
 """
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -184,7 +185,7 @@ def prim_figure(df, condition=""):
     if traj.empty:
         raise ChartError("no PRIM trajectory")
     fig = _figure()
-    ax = fig.add_axes([0.07, 0.1, 0.55, 0.8])
+    ax = fig.add_axes([0.07, 0.1, 0.5, 0.8])
     peel = traj[traj["phase"] != "paste"]
     ax.plot(peel["coverage"], peel["density"], "-", color="grey", linewidth=1, zorder=1,
             label="peeling trajectory")
@@ -204,7 +205,7 @@ def prim_figure(df, condition=""):
     ax.set_title("PRIM trade-off%s" % (": " + condition if condition else ""))
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
-    side = fig.add_axes([0.72, 0.1, 0.26, 0.8])
+    side = fig.add_axes([0.69, 0.1, 0.3, 0.8])
     side.axis("off")
     lines = []
     box = df[df["phase"] == "box"]
@@ -215,13 +216,24 @@ def prim_figure(df, condition=""):
         lines.append("chosen box: coverage %.3f, density %.3f" % (b["coverage"], b["density"]))
         lines.append("%d points, %d of interest" % (b["inside"], b["interest"]))
         lines.append("")
+        lines.append("restricted keys (- : open side):")
         for key, lo, hi in prim_limits(df):
             lo_s = "%.4g" % lo if not np.isnan(lo) else "-"
             hi_s = "%.4g" % hi if not np.isnan(hi) else "-"
             lines.append("%s: %s .. %s" % (key, lo_s, hi_s))
-    for i, text in enumerate(lines):
-        side.text(0, 1 - 0.05 * i, text, transform=side.transAxes, va="top", fontsize=10,
-                  family="monospace" if ":" in text and i > 2 else None)
+    y = 1.0
+    for text in lines:
+        if ": " in text and " .. " in text:
+            # Key name on one line, its limits indented below it.
+            key, lim = text.split(": ", 1)
+            side.text(0, y, key, transform=side.transAxes, va="top", fontsize=10,
+                      fontweight="bold", gid=text)
+            side.text(0.05, y - 0.035, lim, transform=side.transAxes, va="top", fontsize=10,
+                      family="monospace")
+            y -= 0.085
+        else:
+            side.text(0, y, text, transform=side.transAxes, va="top", fontsize=10, wrap=True)
+            y -= 0.05
     return fig
 
 
@@ -242,7 +254,13 @@ def charts(path, outdir, measures=(), index="S1"):
     base = _slug(os.path.splitext(os.path.basename(path))[0])
     out = []
     if kind == "prim":
-        return [_save(prim_figure(df), outdir, base + "_prim")]
+        condition = ""
+        try:  # the sidecar names the condition
+            with open(path + ".json") as f:
+                condition = json.load(f).get("condition", "")
+        except (OSError, ValueError):
+            pass
+        return [_save(prim_figure(df, condition), outdir, base + "_prim")]
     names = list(measures) or list(dict.fromkeys(df["measure"]))
     for m in names:
         if m not in set(df["measure"]):

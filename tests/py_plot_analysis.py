@@ -201,7 +201,7 @@ check("prim: the chosen box is marked at its coverage and density",
       chosen[0].get_ydata()[0] == c["density"])
 check("prim: axis labels", ax.get_xlabel().startswith("coverage") and
       ax.get_ylabel().startswith("density") and "< 0.5" in ax.get_title())
-texts = [t.get_text() for t in fig.axes[-1].texts]
+texts = [t.get_gid() or t.get_text() for t in fig.axes[-1].texts]
 lims = pa.prim_limits(pdf)
 check("prim: the restricted keys are the planted ones",
       [kk for kk, _, _ in lims] == ["policy.approval", "lynas.start"], lims)

@@ -915,6 +915,14 @@ static const char *method_name(method m)
     return m == METHOD_SOBOL ? "sobol" : m == METHOD_MORRIS ? "morris" : "prim";
 }
 
+/* A number as people typed it (0.05, not 0.050000000000000003). */
+static void json_number(FILE *fp, double v)
+{
+    char buf[40];
+    resim_format_short(buf, sizeof buf, v);
+    fputs(buf, fp);
+}
+
 static int write_sidecar(const args *a, const sweep *s, size_t groups,
                          const resim_prim_result *pr, int argc, char **argv, resim_error *err)
 {
@@ -949,13 +957,13 @@ static int write_sidecar(const args *a, const sweep *s, size_t groups,
         resim_json_string(fp, a->condition);
         fprintf(fp, ",\n  \"points_of_interest\": %zu,\n", pr->total_interest);
         fputs("  \"alpha\": ", fp);
-        resim_csv_number(fp, a->prim.alpha);
+        json_number(fp, a->prim.alpha);
         fputs(",\n  \"paste_alpha\": ", fp);
-        resim_csv_number(fp, a->prim.paste_alpha);
+        json_number(fp, a->prim.paste_alpha);
         fputs(",\n  \"min_mass\": ", fp);
-        resim_csv_number(fp, a->prim.min_mass);
+        json_number(fp, a->prim.min_mass);
         fputs(",\n  \"density_threshold\": ", fp);
-        resim_csv_number(fp, a->prim.density);
+        json_number(fp, a->prim.density);
         if (pr->chosen != SIZE_MAX)
             fprintf(fp, ",\n  \"chosen_step\": %zu,\n  \"peeled_step\": %zu\n}\n", pr->chosen,
                     pr->peeled);
@@ -973,13 +981,13 @@ static int write_sidecar(const args *a, const sweep *s, size_t groups,
                     "  \"trajectories\": %zu,\n  \"levels\": %lu,\n  \"delta\": ", groups,
                     a->levels);
         if (a->method == METHOD_MORRIS) {
-            resim_csv_number(fp, resim_design_morris_delta(a->levels));
+            json_number(fp, resim_design_morris_delta(a->levels));
             fputs(",\n  \"estimators\": {\"mu\": \"" RESIM_MORRIS_ESTIMATOR
                   "\", \"mu_star\": \"campolongo2007\"},\n",
                   fp);
         }
         fprintf(fp, "  \"bootstrap\": %lu,\n  \"confidence\": ", a->bootstrap);
-        resim_csv_number(fp, a->confidence);
+        json_number(fp, a->confidence);
         fprintf(fp, ",\n  \"seed\": %llu,\n  \"rng\": ", a->seed);
         resim_json_string(fp, resim_rng_name);
         fputs("\n}\n", fp);
