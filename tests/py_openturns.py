@@ -309,6 +309,12 @@ res = resim("analyze", broken, "--method", "sobol", "-o", os.path.join(tmp, "x.c
 check("altered AB row: exit 1, not a Saltelli design, with file and line",
       res.returncode == 1 and "not a Saltelli design" in res.stderr and "broken.csv:4" in
       res.stderr, res.stderr)
+short = os.path.join(tmp, "short.csv")
+with open(short, "w") as f:
+    f.write("\n".join(lines[:5] + [lines[5].rsplit(",", 1)[0]]) + "\n")
+res = resim("analyze", short, "--method", "sobol", "-o", os.path.join(tmp, "x.csv"))
+check("short row: exit 1 naming the line and the field count",
+      res.returncode == 1 and "short.csv:6:" in res.stderr and "fields" in res.stderr, res.stderr)
 res = resim("analyze", path, "--method", "sobol", "--measure", "Tb_all_nothing", "-o",
             os.path.join(tmp, "x.csv"))
 check("unknown measure: exit 1", res.returncode == 1 and "Tb_all_nothing" in res.stderr,

@@ -301,7 +301,15 @@ static void test_morris_ranking(void **state)
     in.x = x;
     assert_null(resim_morris_estimate(&in, r, 0, 0.95, &err));
     assert_non_null(strstr(err.msg, "trajectory 0, step 1"));
-    (void)saved;
+    x[1 * K + 0] = saved;
+    x[1 * K + 1] = x[0 * K + 1];
+    /* Trajectory 1's step 2 moving its first key back where it started:
+     * that key moves a second time. */
+    double *t1 = x + (K + 1) * K;
+    memcpy(t1 + 2 * K, t1, K * sizeof *t1);
+    assert_null(resim_morris_estimate(&in, r, 0, 0.95, &err));
+    assert_non_null(strstr(err.msg, "trajectory 1"));
+    assert_non_null(strstr(err.msg, "a second time"));
     gsl_rng_free(r);
     resim_design_free(d);
     free(x);

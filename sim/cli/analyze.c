@@ -114,6 +114,7 @@ typedef struct sweep {
     long *line;
     double *x;      /* [nrow][k] */
     double *y;      /* [nrow][m] */
+    size_t ncol;    /* fields of the header */
     int header_done;
     int any_ba;
 } sweep;
@@ -179,6 +180,7 @@ static int add_measure(sweep *s, int col, const char *name)
 static int read_header(sweep *s, char **f, size_t n, long line, resim_error *err)
 {
     const args *a = s->a;
+    s->ncol = n;
     s->col_point = s->col_matrix = s->col_traj = s->col_step = -1;
     for (size_t c = 0; c < n; c++) {
         if (strcmp(f[c], "point") == 0)
@@ -326,15 +328,9 @@ static int on_row(void *ctx, char **f, size_t n, long line, resim_error *err)
     if (s->nrow == s->cap && grow(s, err, line) != RESIM_OK)
         return err->status;
     size_t r = s->nrow;
-    int maxcol = s->col_point;
-    if (s->col_matrix > maxcol) maxcol = s->col_matrix;
-    if (s->col_traj > maxcol) maxcol = s->col_traj;
-    if (s->col_step > maxcol) maxcol = s->col_step;
-    for (size_t q = 0; q < s->m; q++)
-        if (s->meas[q].col > maxcol) maxcol = s->meas[q].col;
-    if (n <= (size_t)maxcol)
-        return resim_error_set(err, RESIM_EPARSE, s->path, line, "%zu fields, the header has more",
-                               n);
+    if (n != s->ncol)
+        return resim_error_set(err, RESIM_EPARSE, s->path, line, "%zu fields, the header has %zu",
+                               n, s->ncol);
     if (parse_count(f[s->col_point], &s->point[r]) != 0)
         return resim_error_set(err, RESIM_EPARSE, s->path, line, "point: not a point number: '%s'",
                                f[s->col_point]);
