@@ -66,9 +66,9 @@ MEASURE_UNITS = {"cum_shortfall": "t REO", "peak_shortfall": "t REO / month",
                  "min_month": "model month", "first_below": "model month",
                  "stock_out": "model month", "recovered": "model month"}
 AVAILABILITY_MEASURES = ("min_availability", "mean_availability")
-EVENT_LABEL_CHARS = 52
+EVENT_LABEL_CHARS = 56
 TITLE_CHARS = 95
-SWEEP_TITLE_CHARS = 100
+SWEEP_TITLE_CHARS = 110
 
 # Chart kinds drawn by other modules next to this file, tried in order when a CSV
 # is none of the kinds above. Each entry is (kind, module, detector, builder):
@@ -141,7 +141,7 @@ def shorten(text, width):
     return text if len(text) <= width else text[:width - 1].rstrip(" ,;") + "…"
 
 
-def wrap_title(lines, width=TITLE_CHARS, max_lines=3):
+def wrap_title(lines, width=TITLE_CHARS, max_lines=4):
     """Joins title lines, each wrapped to `width` characters, at most `max_lines`."""
     out = []
     for line in lines:
@@ -301,7 +301,7 @@ def _by_status(name, values, fmt):
 
 def event_label(entries):
     """A short label for the events of one month, e.g.
-    '+20 control, +20 watch; approval 50 % (control 0 %); review 90 d (...)'."""
+    'approval 50 % (control 0 %); +20 control +20 watch; review 90 d (...)'."""
     lists, switches, approval, review, other = [], [], {}, {}, []
     for e in entries:
         key, value = str(e.get("key", "")), str(e.get("value", "")).strip()
@@ -339,12 +339,11 @@ def event_label(entries):
             other.append("transit %s mo" % value)
         else:
             other.append("%s %s" % (key, shorten(value, 16)))
-    bits = []
-    if lists:
-        bits.append(", ".join(lists) + " list")
-    bits += switches
+    bits = list(switches)
     if approval:
         bits.append(_by_status("approval", approval, pct))
+    if lists:
+        bits.append(" ".join(lists))
     if review:
         bits.append(_by_status("review", review, lambda d: "%g d" % d))
     bits += other
@@ -368,10 +367,11 @@ def event_markers_from(meta):
     return out
 
 
-def draw_events(ax, events, labels=True, color="0.35", ls=(0, (4, 3)), where="top"):
+def draw_events(ax, events, labels=True, color="0.35", ls=(0, (4, 3)), where="top",
+                side="left"):
     """Dated vertical lines, each with its label written up the line inside the
-    axes, from the top or from the bottom (a white halo keeps it readable over
-    the data)."""
+    axes, from the top or from the bottom, on the left or right of the line (a
+    white halo keeps it readable over the data)."""
     lo, hi = ax.get_xlim()
     for when, label in events:
         x = mdates.date2num(when)
@@ -381,7 +381,8 @@ def draw_events(ax, events, labels=True, color="0.35", ls=(0, (4, 3)), where="to
         if labels:
             top = where == "top"
             t = ax.text(when, 0.985 if top else 0.015, " " + label,
-                        transform=ax.get_xaxis_transform(), rotation=90, ha="right",
+                        transform=ax.get_xaxis_transform(), rotation=90,
+                        ha="right" if side == "left" else "left",
                         va="top" if top else "bottom", fontsize=8.5, color=color,
                         zorder=5, gid="event-label")
             t.set_path_effects([patheffects.withStroke(linewidth=3, foreground="white")])
@@ -947,16 +948,20 @@ def fig_compare(sources, el, group="all", threshold=None):
     date_axis(ax2)
     if thr is not None:
         draw_threshold(ax, thr)
+    # Per month, each distinct event label once: grey when every file has it,
+    # else in the colour of the first file with it; where files differ in a
+    # month, the first two labels go left and right of the line.
     per_run = [dict(s.events()) for s in sources]
-    done = set()
-    for k, evs in enumerate(per_run):
-        for when, label in evs.items():
-            if (when, label) in done:
-                continue
-            done.add((when, label))
+    for when in sorted(set().union(*per_run)):
+        distinct = []
+        for k, evs in enumerate(per_run):
+            if when in evs and evs[when] not in [lab for lab, _ in distinct]:
+                distinct.append((evs[when], k))
+        for n, (label, k) in enumerate(distinct):
             shared = all(p.get(when) == label for p in per_run)
             color = "0.35" if shared else colors[k]
-            draw_events(ax, [(when, label)], color=color, where="bottom")
+            draw_events(ax, [(when, label)], labels=n < 2, color=color, where="bottom",
+                        side="left" if n == 0 else "right")
             draw_events(ax2, [(when, label)], labels=False, color=color)
     handles, texts = ax.get_legend_handles_labels()
     ax2.legend(handles, [wrap_title([t], 70) for t in texts], loc="upper center",
