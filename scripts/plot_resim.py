@@ -215,6 +215,27 @@ def overrides(meta):
     return out
 
 
+def raw_sidecar(path):
+    """The sidecar of the ensemble summary that wrote this raw replicates file
+    (its command line has --raw naming it), looked for next to the file; {} if none."""
+    folder = os.path.dirname(os.path.abspath(path))
+    mine = os.path.realpath(path)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".csv.json"))
+    except OSError:
+        return {}
+    for name in names:
+        meta = read_sidecar(os.path.join(folder, name[:-len(".json")]))
+        argv = [str(a) for a in meta.get("command_line") or []]
+        raws = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "--raw"]
+        raws += [a[len("--raw="):] for a in argv if a.startswith("--raw=")]
+        for r in raws:
+            if os.path.basename(r) == os.path.basename(path) and (
+                    not os.path.exists(r) or os.path.realpath(r) == mine):
+                return meta
+    return {}
+
+
 class Source:
     """One resim CSV with what its sidecar says about it."""
 
@@ -223,6 +244,8 @@ class Source:
         self.df = read_csv(path) if df is None else df
         self.meta = read_sidecar(path) if meta is None else meta
         self.kind = detect_kind(self.df.columns)
+        if not self.meta and self.kind == "raw" and meta is None:
+            self.meta = raw_sidecar(path)
         self.stem = os.path.splitext(os.path.basename(path))[0]
         if "date" in self.df.columns:
             self.df = with_dates(self.df)
@@ -650,9 +673,8 @@ def fig_replicates(src, el, group="all", threshold=None, max_lines=100):
     ax.set_title(src.title("%s availability per replicate, %s importers" % (el, group)))
     ax.set_ylabel("availability (consumption / demand)")
     events = src.events()
-    ax.set_xlabel("month" if events or not src.meta else "month")
-    if not src.meta:
-        ax.set_xlabel("month (no sidecar FILE.csv.json: events not marked)")
+    ax.set_xlabel("month" if src.meta else
+                  "month (no sidecar found, not even the summary's: events not marked)")
     percent_axis(ax, floor=thr[0] if thr else None)
     time_axes(ax, events, thr, where="bottom")
     legend_below(ax, 2)
@@ -853,8 +875,9 @@ def fig_sweep_map(src, x, y, outcome, threshold=None):
         cb.ax.axhline(thr[0], color="#b2182b", lw=2.0, ls="--", gid="threshold")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    lines = [label, "over %s and %s%s; %d points, %s"
-             % (x, y, " (mean over %s)" % ", ".join(others) if others else "", len(df), design)]
+    lines = [label, "%sover %s and %s%s; %d points, %s"
+             % (src.scenario + ": " if src.meta else "", x, y,
+                " (mean over %s)" % ", ".join(others) if others else "", len(df), design)]
     if src.overrides:
         lines.append("%s --set %s" % (src.scenario, ", ".join(src.overrides)))
     ax.set_title(wrap_title(lines, SWEEP_TITLE_CHARS), fontsize=13)

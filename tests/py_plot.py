@@ -396,11 +396,22 @@ def test_ensemble(tmp):
     check("fan shortfall: event markers", event_dates(fig.axes[0]) == dates)
     plt.close(fig)
     raw = pr.Source(os.path.join(tmp, "raw.csv"))
-    fig = pr.fig_replicates(raw, "Dy", threshold=0.85)
+    check("replicates: the summary's sidecar is found through its --raw",
+          raw.meta.get("kind") == "ensemble", str(raw.meta.get("kind")))
+    fig = pr.fig_replicates(raw, "Dy", threshold=0.8)
     ax = fig.axes[0]
-    check("replicates: percent axis and --threshold line",
-          is_percent(ax) and threshold_at(ax) == [0.85])
-    check("replicates: without a sidecar the axis says events are not marked",
+    check("replicates: percent axis, --threshold line, events",
+          is_percent(ax) and threshold_at(ax) == [0.8] and event_dates(ax) == dates)
+    plt.close(fig)
+    fig = pr.fig_replicates(raw, "Dy")
+    check("replicates: the ensemble's threshold by default", threshold_at(fig.axes[0]) == [0.85])
+    plt.close(fig)
+    alone = os.path.join(tmp, "alone")
+    os.makedirs(alone)
+    shutil.copy(os.path.join(tmp, "raw.csv"), alone)
+    fig = pr.fig_replicates(pr.Source(os.path.join(alone, "raw.csv")), "Dy")
+    ax = fig.axes[0]
+    check("replicates: without any sidecar the axis says events are not marked",
           "events not marked" in ax.get_xlabel() and not gid_lines(ax, "event"), ax.get_xlabel())
     plt.close(fig)
 
