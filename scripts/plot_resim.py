@@ -1106,6 +1106,36 @@ def parse_args(argv):
     return a
 
 
+def split_scenarios(src):
+    """One Source per scenario name when a run CSV or ensemble summary holds
+    several (files joined with cat, say), so they are compared, not drawn as
+    one line; the sidecar stays with the scenario it names. Rows that repeat
+    within one scenario are refused."""
+    if src.kind not in COMPARE_KINDS:
+        return [src]
+    names = list(dict.fromkeys(src.df["scenario"].astype(str)))
+    if len(names) == 1:
+        parts = [src]
+    else:
+        parts = []
+        for name in names:
+            sc = src.meta.get("scenario")
+            mine = isinstance(sc, dict) and sc.get("name") == name
+            part = Source(src.path, df=src.df[src.df["scenario"].astype(str) == name],
+                          meta=src.meta if mine else {})
+            part.stem = "%s_%s" % (src.stem, safe_name(name))
+            parts.append(part)
+    for part in parts:
+        dup = part.df.duplicated(["date", "element", "group"])
+        if dup.any():
+            row = part.df[dup].iloc[0]
+            raise PlotError("%s: rows repeat for scenario %s, %s %s %s: several runs of one "
+                            "scenario in one file? Give each run its own file"
+                            % (src.path, part.scenario, row["date"], row["element"],
+                               row["group"]))
+    return parts
+
+
 def main(argv=None):
     a = parse_args(argv)
     style()
@@ -1115,7 +1145,7 @@ def main(argv=None):
             src = Source(path)
             if src.kind is not None and src.df.empty:
                 raise PlotError("%s: %s CSV has no rows" % (path, src.kind))
-            sources.append(src)
+            sources += split_scenarios(src)
         a.outdir = a.outdir or os.path.dirname(os.path.abspath(a.csv[0]))
         if len(sources) > 1:
             items = compare_charts(sources, a)

@@ -319,6 +319,22 @@ def test_compare(tmp):
           r.returncode == 0 and r.stdout.split() == [os.path.join(out, "q6_compare_Dy.png")],
           r.stdout + r.stderr)
 
+    # Two runs joined in one file: compared, not drawn as one tangled line.
+    joined = os.path.join(tmp, "joined.csv")
+    with open(joined, "w") as f:
+        f.write(open(base).read() + "".join(open(worse).readlines()[1:]))
+    out = os.path.join(tmp, "joined")
+    r = plot([joined, "-o", out, "--element", "Dy"])
+    check("two scenarios in one file: one comparison chart",
+          r.returncode == 0 and [os.path.basename(p) for p in r.stdout.split()] ==
+          ["joined_japan-2026_vs_joined_whatif-approvals-20_compare_Dy.png"], r.stdout + r.stderr)
+    twice = os.path.join(tmp, "twice.csv")
+    with open(twice, "w") as f:
+        f.write(open(base).read() + "".join(open(what).readlines()[1:]))
+    r = plot([twice, "-o", out])
+    check("two runs of one scenario in one file: refused, exit 1",
+          r.returncode == 1 and "rows repeat" in r.stderr, r.stderr)
+
     short = os.path.join(tmp, "short.csv")
     resim("run", SCENARIO, "--set", "scenario.months=24", "-o", short)
     two = os.path.join(tmp, "two.csv")
