@@ -451,6 +451,7 @@ def legend_below(ax, ncol):
 # ---------------------------------------------------------------- run charts
 
 def fig_availability_overview(src, elements=None, threshold=None):
+    """Availability of every element (all importers), one line each."""
     df = src.df[src.df["group"] == "all"]
     thr = src.threshold(threshold)
     fig, (ax,) = new_figure()
@@ -480,9 +481,9 @@ def fig_supply(src, el):
                  colors=[col for _, _, col in SUPPLY_LAYERS], alpha=0.85)
     demand = d["demand"].to_numpy(dtype=float)
     short = d["shortfall"].to_numpy(dtype=float)
-    ax.fill_between(d["when"], demand - short, demand, where=short > 0, interpolate=False,
-                    step=None, facecolor=(1, 1, 1, 0.55), edgecolor="#67001f", hatch="////",
-                    lw=0.0, label=SHORTFALL_LABEL, zorder=3, gid="shortfall")
+    ax.fill_between(d["when"], demand - short, demand, facecolor=(1, 1, 1, 0.55),
+                    edgecolor="#67001f", hatch="////", lw=0.0, label=SHORTFALL_LABEL,
+                    zorder=3, gid="shortfall")
     ax.plot(d["when"], demand, color="black", lw=2.2, label="demand", zorder=4)
     ax.plot(d["when"], d["consumption"], color="black", lw=1.2, ls=":", label="consumption",
             zorder=4)
@@ -552,6 +553,7 @@ def fig_status(src, el, threshold=None):
 
 
 def run_charts(src, opts):
+    """(file name, Figure) for a run CSV: the overview, then supply and status per element."""
     yield "%s_availability.png" % src.stem, fig_availability_overview(src, opts.element,
                                                                       opts.threshold)
     for el in src.elements(opts.element):
@@ -606,6 +608,8 @@ def replicates_text(src):
 
 
 def fig_fan_availability(src, el, group="all", threshold=None):
+    """Fan chart of availability with the threshold, over the probability of
+    falling below it."""
     d = ensemble_rows(src, group)
     d = d[d["element"] == el]
     thr = src.threshold(threshold)
@@ -631,6 +635,7 @@ def fig_fan_availability(src, el, group="all", threshold=None):
 
 
 def fig_fan_shortfall(src, el, group="all"):
+    """Fan chart of the monthly shortfall."""
     d = ensemble_rows(src, group)
     d = d[d["element"] == el]
     fig, (ax,) = new_figure()
@@ -647,6 +652,7 @@ def fig_fan_shortfall(src, el, group="all"):
 
 
 def ensemble_charts(src, opts):
+    """(file name, Figure) for an ensemble summary: two fan charts per element."""
     ensemble_rows(src, opts.group)
     for el in src.elements(opts.element):
         yield ("%s_fan_availability_%s.png" % (src.stem, el),
@@ -657,6 +663,7 @@ def ensemble_charts(src, opts):
 # ---------------------------------------------------------------- raw replicates
 
 def fig_replicates(src, el, group="all", threshold=None, max_lines=100):
+    """Availability of each replicate (up to max_lines) and the median of all."""
     sel = src.df[src.df["group"] == group] if "group" in src.df else src.df
     d = sel[sel["element"] == el]
     thr = src.threshold(threshold)
@@ -682,6 +689,7 @@ def fig_replicates(src, el, group="all", threshold=None, max_lines=100):
 
 
 def raw_charts(src, opts):
+    """(file name, Figure) for raw replicates: one chart per element."""
     sel = src.df[src.df["group"] == opts.group] if "group" in src.df else src.df
     if sel.empty:
         raise PlotError("%s: no rows for group '%s'" % (src.path, opts.group))
@@ -830,6 +838,7 @@ def sweep_threshold(src, given):
 
 
 def fig_sweep_map(src, x, y, outcome, threshold=None):
+    """A heat map (grid), scatter or hexbin of the outcome over two varied keys."""
     df = src.df
     varied, _ = sweep_columns(df)
     thr = sweep_threshold(src, threshold)
@@ -885,6 +894,7 @@ def fig_sweep_map(src, x, y, outcome, threshold=None):
 
 
 def sweep_charts(src, opts):
+    """(file name, Figure) for a sweep: a heat map, or a line chart for one key."""
     x, y, outcome = sweep_axes(src, opts.x, opts.y, opts.outcome)
     if y is None:
         fig = fig_sweep_line(src, x, outcome, opts.threshold)
@@ -1005,6 +1015,7 @@ def compare_stem(sources, name=None):
 
 
 def compare_charts(sources, opts):
+    """(file name, Figure) per element for several comparable files."""
     check_comparable(sources, opts.group)
     stem = compare_stem(sources, opts.name)
     for el in sources[0].elements(opts.element):

@@ -411,6 +411,22 @@ def test_ensemble(tmp):
     fig = pr.fig_fan_shortfall(src, "Dy")
     check("fan shortfall: event markers", event_dates(fig.axes[0]) == dates)
     plt.close(fig)
+    other = os.path.join(tmp, "ens-85.csv")
+    resim("run", SCENARIO, "--replicates", "12", "--seed", "2", "--threshold", "0.85",
+          "--set", OVERRIDE, "-o", other)
+    fig = pr.fig_compare([src, pr.Source(other)], "Dy")
+    ax = fig.axes[0]
+    e = src.df[(src.df.element == "Dy") & (src.df.group == "all")]
+    check("compare ensembles: medians, one line each, labelled",
+          "median availability" in ax.get_title() and
+          [ln.get_label() for ln in data_lines(ax)] == ["japan-2026", "japan-2026 (%s)" % OVERRIDE]
+          and np.allclose(data_lines(ax)[0].get_ydata(), e.availability_p50.to_numpy()),
+          ax.get_title())
+    plt.close(fig)
+    r = plot([path, os.path.join(tmp, "raw.csv")])
+    check("compare an ensemble summary with raw replicates: exit 1",
+          r.returncode == 1 and "raw" in r.stderr, r.stderr)
+
     raw = pr.Source(os.path.join(tmp, "raw.csv"))
     check("replicates: the summary's sidecar is found through its --raw",
           raw.meta.get("kind") == "ensemble", str(raw.meta.get("kind")))
