@@ -396,7 +396,11 @@ def draw_events(ax, events, labels=True, color="0.35", ls=(0, (4, 3)), where="to
     axes, from the top or from the bottom, on the left or right of the line (a
     white halo keeps it readable over the data)."""
     lo, hi = ax.get_xlim()
+    # Labels stay inside the axes: about 7 px per character at this font size.
+    height_px = ax.get_position().height * ax.figure.get_figheight() * ax.figure.dpi
+    room = max(12, int(height_px / 7.0))
     for when, label in events:
+        label = shorten(label, room)
         x = mdates.date2num(when)
         if x < lo or x > hi:
             continue

@@ -125,6 +125,19 @@ def title_fits(fig, ax):
     return box.x0 >= 0 and box.x1 <= w and box.y1 <= h, "%s in %dx%d" % (box, w, h)
 
 
+def labels_inside(fig, ax):
+    """Every event label, as rendered, lies inside its axes (2 px slack)."""
+    fig.canvas.draw()
+    box = ax.get_window_extent()
+    out = []
+    for t in ax.texts:
+        if t.get_gid() == "event-label":
+            b = t.get_window_extent()
+            if b.y0 < box.y0 - 2 or b.y1 > box.y1 + 2:
+                out.append(t.get_text())
+    return out
+
+
 class Opts:
     """What scripts/plot's command line gives the chart builders."""
 
@@ -172,6 +185,8 @@ def test_run_charts(tmp):
     check("overview: event labels start with their month and are short",
           len(labels) == 8 and all(t.strip()[:7] in dates for t in labels)
           and max(len(t.strip()) for t in labels) <= 8 + pr.EVENT_LABEL_CHARS, str(labels))
+    check("overview: event labels inside the axes", labels_inside(fig, ax) == [],
+          str(labels_inside(fig, ax)))
     check("event label of 2026-02 names the list moves and approvals",
           any("2026-02" in t and "+20 control" in t and "approval 50 %" in t for t in labels),
           str(labels))
@@ -290,6 +305,8 @@ def test_compare(tmp):
     check("compare: both 2026-02 labels shown, the override's with approval 30 %",
           sum(1 for t in texts if t.strip().startswith("2026-02")) == 2 and
           any(t.strip().startswith("2026-02") and "(watch 30 %" in t for t in texts), str(texts))
+    check("compare: event labels stay inside the shorter upper panel",
+          labels_inside(fig, ax) == [], str(labels_inside(fig, ax)))
     check("compare: legend lists the three runs",
           [t.replace("\n", " ") for t in legend_texts(ax2)] == labels, str(legend_texts(ax2)))
     plt.close(fig)
