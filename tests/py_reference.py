@@ -600,7 +600,7 @@ def main():
                                                        "2027-01.base_tpy.Sc=0"], False, None, False),
         ("japan alt source fields", J,
          ["alt.lynas_my2_dy.ramp_months=0", "alt.recycle_jp_dy.growth=0.5", "alt.mp_us_dy.start=2025-03",
-          "alt.mp_us_dy.japan_share=0.9", "2026-01.alt.france_dy.capacity_tpy=300",
+          "alt.mp_us_dy.japan_share=0.9", "2026-01.alt.caremag_dy.capacity_tpy=300",
           "2026-04.alt.lynas_my2_sm.delay_months=3"], False, None, False),
         ("japan list.add beyond the population", J, ["2027-01.list.add.watch=500",
                                                       "2027-07.list.add.control=1000"], False, None, False),
