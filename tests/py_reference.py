@@ -566,7 +566,8 @@ def main():
     LIC = "scenarios/licensing-2025.ini"
     BASE = "scenarios/baseline.ini"
     cases = []  # (label, ini, sets, by_status, warmup, shipped)
-    for ini in sorted(glob.glob(os.path.join(root, "scenarios", "*.ini"))):
+    for ini in sorted(glob.glob(os.path.join(root, "scenarios", "*.ini")) +
+                      glob.glob(os.path.join(root, "scenarios", "history", "*.ini"))):
         cases.append((os.path.relpath(ini, root), os.path.relpath(ini, root), [], False, None, True))
     for ini in sorted(glob.glob(os.path.join(root, "tests", "fixtures", "*.ini")) +
                       glob.glob(os.path.join(root, "tests", "reference", "*.ini"))):
