@@ -88,5 +88,6 @@ int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 #endif

@@ -41,6 +41,9 @@ static const char usage_text[] =
     "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
     "                            MPI, resume): see 'resim sweep --help'\n"
     "  merge SHARD... -o FILE    join sweep shard files into point order\n"
+    "  serve [SCENARIO] [--port N] [--bind ADDRESS]\n"
+    "                            the explorer: sliders and charts in the browser\n"
+    "                            (see 'resim serve --help')\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
@@ -184,5 +187,7 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
 }
