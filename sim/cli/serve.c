@@ -211,8 +211,8 @@ static const char *default_scenario(char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash != NULL) {
             *slash = '\0';
-            snprintf(buf, n, "%s/../%s", exe, rel);
-            if (access(buf, R_OK) == 0)
+            int w = snprintf(buf, n, "%s/../%s", exe, rel);
+            if (w > 0 && (size_t)w < n && access(buf, R_OK) == 0)
                 return buf;
         }
     }
