@@ -16,6 +16,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "resim/model.h"
+#include "resim/iniread.h"
 #include "resim/scenario.h"
 
 #define FIXTURES RESIM_SOURCE_DIR "/tests/fixtures/"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <gsl/gsl_errno.h>
 
+#include "resim/iniread.h"
 #include "resim/scenario.h"
 
 #define FIXTURES RESIM_SOURCE_DIR "/tests/fixtures/"

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "resim/error.h"
+#include "resim/number.h" /* resim_parse_double, used with tables */
 
 /*
  * Called once per row with its fields (NUL-terminated, owned by the reader,
@@ -47,8 +48,5 @@ static inline const char *resim_table_at(const resim_table *t, size_t row, size_
  */
 int resim_table_number(const resim_table *t, size_t row, const char *col, double lo, double hi,
                        double *out, resim_error *err);
-
-/* Parses a whole string as a finite double; returns 0 on success. */
-int resim_parse_double(const char *s, double *out);
 
 #endif

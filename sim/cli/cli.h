@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "resim/error.h"
+#include "resim/iniread.h"
 #include "resim/model.h"
 #include "resim/scenario.h"
 

@@ -256,37 +256,40 @@ static int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
     return 0;
 }
 
-/* Keys that take text, not numbers: they cannot be varied. */
-static int text_key(const char *section, const char *key)
+/* Whether key names a lever that takes text, a list or a date in any
+ * section (name, elements, controlled, list.set, ...): it cannot be varied. */
+static int text_key(const char *key)
 {
-    static const char *const names[] = {"name", "start", "data", "elements", "controlled",
-                                        "controlled.add", "controlled.remove", "list.set",
-                                        "source", "policy.controlled"};
-    (void)section;
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strcmp(key, names[k]) == 0)
+    for (size_t i = 0; i < resim_lever_count(); i++) {
+        const resim_lever *l = resim_lever_at(i);
+        if (resim_lever_numeric(l->kind) || strchr(l->key, '<') != NULL)
+            continue;
+        if (strcmp(key, l->key) == 0)
             return 1;
+        /* An event may name a lever with its section (policy.controlled). */
+        size_t n = strlen(l->section);
+        if ((l->flags & RESIM_LEVER_EVENT) && strncmp(key, l->section, n) == 0 && key[n] == '.' &&
+            strcmp(key + n + 1, l->key) == 0)
+            return 1;
+    }
     return 0;
 }
 
+/* Sections a sweep may vary: those a single run reads, and events. */
 static int known_section(const char *s)
 {
-    static const char *const names[] = {"scenario", "policy", "demand", "alt", "stockpile"};
     int ym;
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
-        if (strcmp(s, names[k]) == 0)
-            return 1;
-    return resim_date_parse(s, &ym) == 0;
+    return resim_lever_section_known(s, 1) || resim_date_parse(s, &ym) == 0;
 }
 
 /*
- * Splits SECTION.KEY into k and checks it names a numeric key of the
- * scenario, by resolving a copy of the INI with the key set to `probe`.
- * Returns RESIM_OK, RESIM_EUSAGE for a malformed or unknown key, or
- * another status.
+ * Splits SECTION.KEY into k and checks in the lever table that it names a
+ * numeric key of the scenario (origin is where the key was given, for the
+ * message). Returns RESIM_OK, or RESIM_EUSAGE for a malformed, unknown or
+ * non-numeric key; a value out of range is reported by the point using it.
  */
-static int check_key(vkey *k, const char *name, const char *probe, const char *origin,
-                     const cli_scenario *s, resim_error *err)
+static int check_key(vkey *k, const char *name, const char *origin, const cli_scenario *s,
+                     resim_error *err)
 {
     const char *dot = strchr(name, '.');
     if (strlen(name) >= sizeof k->name || dot == NULL || dot == name || dot[1] == '\0' ||
@@ -297,31 +300,25 @@ static int check_key(vkey *k, const char *name, const char *probe, const char *o
     memcpy(k->section, name, (size_t)(dot - name));
     k->section[dot - name] = '\0';
     snprintf(k->key, sizeof k->key, "%s", dot + 1);
-    if (!known_section(k->section))
-        return resim_error_set(err, RESIM_EUSAGE, NULL, 0,
-                               "%s: unknown section [%s] (expected scenario, policy, demand, "
-                               "alt, stockpile or a month YYYY-MM)",
-                               name, k->section);
-    if (text_key(k->section, k->key))
-        return resim_error_set(err, RESIM_EUSAGE, NULL, 0, "%s: not a numeric key", name);
-    resim_ini ini;
-    resim_scenario sc;
-    resim_error e2 = {0};
-    int rc = resim_ini_copy(&ini, s->sc.ini, err);
-    if (rc != RESIM_OK)
-        return rc;
-    rc = resim_ini_put(&ini, k->section, k->key, probe, origin, 0, &e2);
-    if (rc == RESIM_OK)
-        rc = resim_scenario_resolve(&sc, &ini, &s->data, NULL, NULL, &e2);
-    if (rc == RESIM_OK)
-        resim_scenario_free(&sc);
-    resim_ini_free(&ini);
-    /* Only an unknown key is refused here; a rejected value is reported by
-     * the point that uses it. The resolver says "unknown" for both an
-     * unknown key and an unknown element or source inside one. */
-    if (rc != RESIM_OK && strstr(e2.msg, "unknown") != NULL)
+    if (!known_section(k->section)) {
+        char expected[256];
+        resim_lever_section_list(expected, sizeof expected, 1);
+        return resim_error_set(err, RESIM_EUSAGE, NULL, 0, "%s: unknown section [%s] (expected %s)",
+                               name, k->section, expected);
+    }
+    int found = text_key(k->key) ? RESIM_LEVER_FOUND
+                                 : resim_lever_find(&s->data, k->section, k->key, NULL);
+    if (found != RESIM_LEVER_FOUND) {
+        resim_ini_entry e = {k->section, k->key, "", origin, 0};
+        resim_error why = {0};
+        resim_lever_find_error(&e, found, &why);
         return resim_error_set(err, RESIM_EUSAGE, NULL, 0, "%s: unknown key for this scenario (%s)",
-                               name, e2.msg);
+                               name, why.msg);
+    }
+    /* A source's start month (alt.<source>.start) passes here and is
+     * refused by the first point, which cannot read a number as a month. */
+    if (text_key(k->key))
+        return resim_error_set(err, RESIM_EUSAGE, NULL, 0, "%s: not a numeric key", name);
     return RESIM_OK;
 }
 
@@ -360,10 +357,8 @@ static int parse_vary(vkey *k, const char *spec, const cli_scenario *s, resim_er
                                    spec);
         k->has_levels = 1;
     }
-    char probe[VALUE_MAX];
-    resim_format_short(probe, sizeof probe, k->lo);
     vkey tmp = *k;
-    int rc = check_key(&tmp, name, probe, "--vary", s, err);
+    int rc = check_key(&tmp, name, "--vary", s, err);
     if (rc != RESIM_OK) {
         if (err != NULL && rc == RESIM_EUSAGE) {
             char msg[sizeof err->msg];
@@ -401,7 +396,7 @@ static int load_design_file(plan *p, const char *path, const cli_scenario *s, re
                                        j + 1, h);
         vkey *k = &p->keys[p->dims];
         resim_error e2 = {0};
-        rc = check_key(k, h, resim_table_at(t, 0, j), "the design file", s, &e2);
+        rc = check_key(k, h, "the design file", s, &e2);
         if (rc != RESIM_OK)
             return resim_error_set(err, rc == RESIM_EUSAGE ? RESIM_EINVAL : rc, path, 1,
                                    "column %zu: %s", j + 1, e2.msg);

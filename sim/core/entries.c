@@ -1,5 +1,5 @@
 /* entries.c - raw scenario entries in memory: look up, override, copy. */
-#include "resim/scenario.h"
+#include "resim/ini.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #include <gsl/gsl_cdf.h>
 #include <math.h>
 
-#include "resim/scenario.h"
+#include "resim/data.h"
 
 void resim_licensing_kernel(double mu, double cv, size_t cap, double *w, size_t *first, size_t *end)
 {

@@ -159,15 +159,14 @@ const unsigned char *resim_model_status(const resim_model *m) { return m->status
 
 /* ------------------------------------------------------------ levers */
 
-static int is_delay_offset(size_t off, int *status)
+/* Whether an event sets a review-delay lever (docs/model.md section 4), and of which status. */
+static int is_delay_event(const resim_event *ev, int *status)
 {
-    for (int s = 0; s < RESIM_NSTATUSES; s++)
-        if (off == offsetof(resim_levers, delay_mean_days) + (size_t)s * sizeof(double) ||
-            off == offsetof(resim_levers, delay_cv) + (size_t)s * sizeof(double)) {
-            *status = s;
-            return 1;
-        }
-    return 0;
+    if (ev->kind != RESIM_EV_SET || (ev->lever.id != RESIM_LEVER_DELAY_MEAN_DAYS &&
+                                     ev->lever.id != RESIM_LEVER_DELAY_CV))
+        return 0;
+    *status = ev->lever.status;
+    return 1;
 }
 
 static size_t horizon(const resim_scenario *sc) { return (size_t)(sc->warmup + sc->months); }
@@ -241,9 +240,9 @@ static size_t prepare_kernels(resim_model *m, const resim_scenario *sc)
     for (size_t k = 0; k < sc->n_events; k++) {
         const resim_event *ev = &sc->events[k];
         int s;
-        if (ev->kind != RESIM_EV_SET || !is_delay_offset(ev->offset, &s))
+        if (!is_delay_event(ev, &s))
             continue;
-        memcpy((char *)&lv + ev->offset, &ev->value, sizeof ev->value);
+        resim_lever_store(&lv, &ev->lever, ev->value);
         if ((e = kernel_need(m, lv.delay_mean_days[s], lv.delay_cv[s], cap)) == NULL)
             return 0;
         K = e->end > K ? e->end : K;
@@ -323,7 +322,7 @@ static void apply_event(resim_model *m, const resim_event *ev)
     unsigned char *ctrl = m->lv.controlled;
     switch (ev->kind) {
     case RESIM_EV_SET:
-        memcpy((char *)&m->lv + ev->offset, &ev->value, sizeof ev->value);
+        resim_lever_store(&m->lv, &ev->lever, ev->value);
         break;
     case RESIM_EV_CONTROLLED:
         memcpy(ctrl, ev->elements, RESIM_MAX_ELEMENTS);

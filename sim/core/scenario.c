@@ -2,46 +2,15 @@
  * scenario.c - resolves raw INI entries against the data tables into initial
  * levers and a dated event timeline (MODEL.md section 3). Pure: no I/O.
  */
-#include "resim/csvread.h"
 #include "resim/scenario.h"
 
-#include <ctype.h>
+#include "resim/number.h"
+
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int resim_date_parse(const char *s, int *out)
-{
-    if (strlen(s) != 7 || s[4] != '-')
-        return -1;
-    for (int i = 0; i < 7; i++)
-        if (i != 4 && !isdigit((unsigned char)s[i]))
-            return -1;
-    int year = atoi(s), month = atoi(s + 5);
-    if (month < 1 || month > 12)
-        return -1;
-    *out = year * 12 + month - 1;
-    return 0;
-}
-
-void resim_date_format(int ym, char out[8])
-{
-    int year = ym / 12 % 10000, month = ym % 12 + 1;
-    if (year < 0 || month < 1) {
-        year = 0;
-        month = 1;
-    }
-    out[0] = (char)('0' + year / 1000);
-    out[1] = (char)('0' + year / 100 % 10);
-    out[2] = (char)('0' + year / 10 % 10);
-    out[3] = (char)('0' + year % 10);
-    out[4] = '-';
-    out[5] = (char)('0' + month / 10);
-    out[6] = (char)('0' + month % 10);
-    out[7] = '\0';
-}
 
 const char *resim_scenario_symbol(const resim_scenario *sc, size_t e)
 {
@@ -62,145 +31,17 @@ void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size)
     snprintf(out, size, "%.*s/%s", dirlen, dir, rel);
 }
 
-/* ------------------------------------------------------------ key lookup */
+/* ------------------------------------------------------------ sections */
 
-typedef enum { R_RATE, R_NONNEG, R_GROWTH, R_BOOL, R_DATE, R_POSITIVE } range_kind;
-
-typedef struct numkey {
-    size_t offset;
-    range_kind range;
-} numkey;
-
-static int status_of(const char *s)
+/* Whether a section holds levers the model keeps in resim_levers. */
+static int lever_section(const char *name)
 {
-    for (int k = 0; k < RESIM_NSTATUSES; k++)
-        if (strcmp(s, resim_status_names[k]) == 0)
-            return k;
-    return -1;
-}
-
-/* Matches "prefix.<suffix>" and returns the suffix, or NULL. */
-static const char *after(const char *key, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    return strncmp(key, prefix, n) == 0 && key[n] == '.' ? key + n + 1 : NULL;
-}
-
-#define LV(field) offsetof(resim_levers, field)
-
-static int policy_key(const char *key, numkey *k)
-{
-    const char *s;
-    int st;
-    if ((s = after(key, "approval")) && (st = status_of(s)) >= 0)
-        *k = (numkey){LV(approval) + (size_t)st * sizeof(double), R_RATE};
-    else if ((s = after(key, "delay_mean_days")) && (st = status_of(s)) >= 0)
-        *k = (numkey){LV(delay_mean_days) + (size_t)st * sizeof(double), R_NONNEG};
-    else if ((s = after(key, "delay_cv")) && (st = status_of(s)) >= 0)
-        *k = (numkey){LV(delay_cv) + (size_t)st * sizeof(double), R_NONNEG};
-    else if (strcmp(key, "military_ban") == 0)
-        *k = (numkey){LV(military_ban), R_BOOL};
-    else
-        return -1;
-    return 0;
-}
-
-/* Element keys: 1 = no such element, -1 = no such key. */
-static int element_key(const resim_data *d, const char *key, const char *name, size_t base,
-                       range_kind range, numkey *k)
-{
-    const char *s = after(key, name);
-    if (s == NULL)
-        return -1;
-    int e = resim_data_element(d, s);
-    if (e < 0)
-        return 1;
-    *k = (numkey){base + (size_t)e * sizeof(double), range};
-    return 0;
-}
-
-static int demand_key(const resim_data *d, const char *key, numkey *k)
-{
-    int r = element_key(d, key, "base_tpy", LV(base_tpy), R_NONNEG, k);
-    return r < 0 ? element_key(d, key, "growth", LV(growth), R_GROWTH, k) : r;
-}
-
-static int stockpile_key(const resim_data *d, const char *key, numkey *k)
-{
-    if (strcmp(key, "enabled") == 0)
-        *k = (numkey){LV(stock_enabled), R_BOOL};
-    else if (strcmp(key, "trigger") == 0)
-        *k = (numkey){LV(stock_trigger), R_RATE};
-    else {
-        int r = element_key(d, key, "tonnes", LV(stock_tonnes), R_NONNEG, k);
-        return r < 0 ? element_key(d, key, "release_max_tpm", LV(stock_release_max), R_NONNEG, k)
-                     : r;
+    for (size_t i = 0; i < resim_lever_count(); i++) {
+        const resim_lever *lv = resim_lever_at(i);
+        if (lv->offset != RESIM_LEVER_NOWHERE && strcmp(lv->section, name) == 0)
+            return 1;
     }
     return 0;
-}
-
-static const struct {
-    const char *name;
-    size_t offset;
-    range_kind range;
-} source_fields[] = {
-    {"capacity_factor", offsetof(resim_source_levers, capacity_factor), R_NONNEG},
-    {"delay_months", offsetof(resim_source_levers, delay_months), R_NONNEG},
-    {"capacity_tpy", offsetof(resim_source_levers, capacity_tpy), R_NONNEG},
-    {"start", offsetof(resim_source_levers, start), R_DATE},
-    {"ramp_months", offsetof(resim_source_levers, ramp_months), R_NONNEG},
-    {"growth", offsetof(resim_source_levers, growth), R_GROWTH},
-    {"japan_share", offsetof(resim_source_levers, japan_share), R_RATE},
-};
-
-/* 1 = no such source, -1 = no such key. */
-static int alt_key(const resim_data *d, const char *key, numkey *k)
-{
-    if (strcmp(key, "capacity_factor") == 0) {
-        *k = (numkey){LV(alt_capacity_factor), R_NONNEG};
-        return 0;
-    }
-    if (strcmp(key, "delay_months") == 0) {
-        *k = (numkey){LV(alt_delay_months), R_NONNEG};
-        return 0;
-    }
-    const char *dot = strchr(key, '.');
-    if (dot == NULL)
-        return -1;
-    for (size_t j = 0; j < d->n_sources; j++) {
-        size_t n = strlen(d->source_id[j]);
-        if (n != (size_t)(dot - key) || strncmp(key, d->source_id[j], n) != 0)
-            continue;
-        for (size_t f = 0; f < sizeof source_fields / sizeof source_fields[0]; f++)
-            if (strcmp(dot + 1, source_fields[f].name) == 0) {
-                *k = (numkey){LV(source) + j * sizeof(resim_source_levers) + source_fields[f].offset,
-                              source_fields[f].range};
-                return 0;
-            }
-        return -1;
-    }
-    return 1;
-}
-
-typedef enum { SEC_POLICY, SEC_DEMAND, SEC_ALT, SEC_STOCKPILE, SEC_NLEVER } lever_section;
-static const char *const lever_sections[SEC_NLEVER] = {"policy", "demand", "alt", "stockpile"};
-
-static int lever_key(const resim_data *d, int sec, const char *key, numkey *k)
-{
-    switch (sec) {
-    case SEC_POLICY: return policy_key(key, k);
-    case SEC_DEMAND: return demand_key(d, key, k);
-    case SEC_ALT: return alt_key(d, key, k);
-    default: return stockpile_key(d, key, k);
-    }
-}
-
-static int section_index(const char *name)
-{
-    for (int s = 0; s < SEC_NLEVER; s++)
-        if (strcmp(name, lever_sections[s]) == 0)
-            return s;
-    return -1;
 }
 
 /* ------------------------------------------------------------ values */
@@ -212,58 +53,11 @@ static int bad(resim_error *err, const resim_ini_entry *e, int status, const cha
                            fmt, detail != NULL ? detail : "");
 }
 
-static int number_value(const resim_ini_entry *e, range_kind range, const resim_scenario *sc,
-                        double *out, resim_error *err)
+/* The value of entry e for lever id (MONTH values relative to sc's start). */
+static int lever_value(resim_lever_id id, const resim_ini_entry *e, const resim_scenario *sc,
+                       double *out, resim_error *err)
 {
-    if (range == R_DATE) {
-        int ym;
-        if (resim_date_parse(e->value, &ym) != 0)
-            return bad(err, e, RESIM_EPARSE, "not a date YYYY-MM: ", e->value);
-        *out = ym - sc->start;
-        return RESIM_OK;
-    }
-    double v;
-    if (resim_parse_double(e->value, &v) != 0)
-        return bad(err, e, RESIM_EPARSE, "not a number: ", e->value);
-    switch (range) {
-    case R_RATE:
-        if (v < 0 || v > 1)
-            return bad(err, e, RESIM_EINVAL, "rate outside [0, 1]: ", e->value);
-        break;
-    case R_NONNEG:
-        if (v < 0)
-            return bad(err, e, RESIM_EINVAL, "must not be negative: ", e->value);
-        break;
-    case R_GROWTH:
-        if (v <= -1)
-            return bad(err, e, RESIM_EINVAL, "growth must be above -1: ", e->value);
-        break;
-    case R_POSITIVE:
-        if (v <= 0)
-            return bad(err, e, RESIM_EINVAL, "must be positive: ", e->value);
-        break;
-    case R_BOOL:
-        if (v != 0 && v != 1)
-            return bad(err, e, RESIM_EINVAL, "must be 0 or 1: ", e->value);
-        break;
-    case R_DATE: break;
-    }
-    *out = v;
-    return RESIM_OK;
-}
-
-static int int_value(const resim_ini_entry *e, long lo, long hi, long *out, resim_error *err)
-{
-    double v;
-    if (resim_parse_double(e->value, &v) != 0 || v != floor(v))
-        return bad(err, e, RESIM_EPARSE, "not a whole number: ", e->value);
-    if (v < (double)lo || v > (double)hi) {
-        char range[64];
-        snprintf(range, sizeof range, " outside [%ld, %ld]", lo, hi);
-        return bad(err, e, RESIM_EINVAL, e->value, range);
-    }
-    *out = (long)v;
-    return RESIM_OK;
+    return resim_lever_parse(resim_lever_get(id), e, sc->start, out, err);
 }
 
 /* Parses a list of element symbols (space or comma separated) into a mask. */
@@ -300,48 +94,59 @@ static int element_list(const resim_ini_entry *e, const resim_data *d, unsigned 
 static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, resim_error *err)
 {
     const resim_data *d = sc->data;
-    sc->transit = 1;
-    sc->adjust = 2;
+    sc->transit = (int)resim_lever_get(RESIM_LEVER_TRANSIT)->def[0];
+    sc->adjust = resim_lever_get(RESIM_LEVER_ADJUST)->def[0];
+    sc->warmup = (int)resim_lever_get(RESIM_LEVER_WARMUP)->def[0];
     snprintf(sc->name, sizeof sc->name, "scenario");
     int have_start = 0, have_months = 0, have_elements = 0;
     for (size_t i = 0; i < ini->n; i++) {
         const resim_ini_entry *e = &ini->v[i];
         if (strcmp(e->section, "scenario") != 0)
             continue;
-        long v;
+        resim_lever_ref ref;
+        int found = resim_lever_find(d, e->section, e->key, &ref);
+        if (found != RESIM_LEVER_FOUND)
+            return resim_lever_find_error(e, found, err);
+        double v = 0;
         int rc = RESIM_OK;
-        if (strcmp(e->key, "name") == 0) {
+        switch (ref.id) {
+        case RESIM_LEVER_NAME:
             if (strlen(e->value) == 0 || strlen(e->value) >= sizeof sc->name)
                 return bad(err, e, RESIM_EINVAL, "name must be 1 to 127 characters", NULL);
             strcpy(sc->name, e->value);
-        } else if (strcmp(e->key, "start") == 0) {
-            if (resim_date_parse(e->value, &sc->start) != 0)
-                return bad(err, e, RESIM_EPARSE, "not a date YYYY-MM: ", e->value);
+            break;
+        case RESIM_LEVER_START:
+            if ((rc = resim_lever_parse(resim_lever_get(ref.id), e, 0, &v, err)) == RESIM_OK)
+                sc->start = (int)v;
             have_start = 1;
-        } else if (strcmp(e->key, "months") == 0) {
-            rc = int_value(e, 1, 12000, &v, err);
-            sc->months = (int)v;
+            break;
+        case RESIM_LEVER_MONTHS:
+            if ((rc = lever_value(ref.id, e, sc, &v, err)) == RESIM_OK)
+                sc->months = (int)v;
             have_months = 1;
-        } else if (strcmp(e->key, "warmup_months") == 0) {
-            rc = int_value(e, 0, 12000, &v, err);
-            sc->warmup = (int)v;
-        } else if (strcmp(e->key, "transit_months") == 0) {
-            rc = int_value(e, 0, 1200, &v, err);
-            sc->transit = (int)v;
-        } else if (strcmp(e->key, "adjust_months") == 0) {
-            if (resim_parse_double(e->value, &sc->adjust) != 0)
-                return bad(err, e, RESIM_EPARSE, "not a number: ", e->value);
-            if (sc->adjust < 1)
-                return bad(err, e, RESIM_EINVAL, "must be at least 1: ", e->value);
-        } else if (strcmp(e->key, "elements") == 0) {
+            break;
+        case RESIM_LEVER_WARMUP:
+            if ((rc = lever_value(ref.id, e, sc, &v, err)) == RESIM_OK)
+                sc->warmup = (int)v;
+            break;
+        case RESIM_LEVER_TRANSIT:
+            if ((rc = lever_value(ref.id, e, sc, &v, err)) == RESIM_OK)
+                sc->transit = (int)v;
+            break;
+        case RESIM_LEVER_ADJUST:
+            rc = lever_value(ref.id, e, sc, &sc->adjust, err);
+            break;
+        case RESIM_LEVER_ELEMENTS: {
             unsigned char mask[RESIM_MAX_ELEMENTS];
             if ((rc = element_list(e, d, mask, sc->element, &sc->n_elements, err)) != RESIM_OK)
                 return rc;
             if (sc->n_elements == 0)
                 return bad(err, e, RESIM_EINVAL, "no elements", NULL);
             have_elements = 1;
-        } else if (strcmp(e->key, "data") != 0) {
-            return bad(err, e, RESIM_EINVAL, "unknown key", NULL);
+            break;
+        }
+        default: /* data: read by resim_scenario_data_dir */
+            break;
         }
         if (rc != RESIM_OK)
             return rc;
@@ -358,16 +163,28 @@ static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, re
     return RESIM_OK;
 }
 
+/* Every lever kept in resim_levers at its default: the table's, or the data's. */
 static void default_levers(resim_scenario *sc)
 {
     const resim_data *d = sc->data;
     resim_levers *lv = &sc->initial;
     memset(lv, 0, sizeof *lv);
-    lv->approval[RESIM_NONE] = 1;
-    lv->approval[RESIM_WATCH] = 1;
-    lv->approval[RESIM_CONTROL] = 0;
-    lv->alt_capacity_factor = 1;
-    lv->stock_trigger = 0.9;
+    for (size_t i = 0; i < resim_lever_count(); i++) {
+        const resim_lever *l = resim_lever_at(i);
+        if (l->offset == RESIM_LEVER_NOWHERE || !resim_lever_numeric(l->kind) ||
+            (l->flags & RESIM_LEVER_FROM_DATA))
+            continue;
+        int ns = l->shape == RESIM_SHAPE_STATUS || l->shape == RESIM_SHAPE_STATUS_ELEMENT
+                     ? RESIM_NSTATUSES
+                     : 1;
+        int nj = l->shape == RESIM_SHAPE_SOURCE ? (int)d->n_sources : 1;
+        for (int st = 0; st < ns; st++)
+            for (int j = 0; j < nj; j++) {
+                resim_lever_ref ref = {l->id, st, RESIM_LEVER_ALL, j};
+                resim_lever_store(lv, &ref, l->def[st]);
+            }
+    }
+    /* Defaults from the data tables. */
     for (size_t x = 0; x < d->n_elements; x++) {
         lv->base_tpy[x] = d->base_tpy[x];
         lv->growth[x] = d->growth[x];
@@ -380,40 +197,25 @@ static void default_levers(resim_scenario *sc)
     }
 }
 
-static int set_number(resim_levers *lv, const numkey *k, const resim_ini_entry *e,
-                      const resim_scenario *sc, resim_error *err)
-{
-    double v;
-    int rc = number_value(e, k->range, sc, &v, err);
-    if (rc == RESIM_OK)
-        memcpy((char *)lv + k->offset, &v, sizeof v);
-    return rc;
-}
-
-static int lookup_error(const resim_ini_entry *e, int r, resim_error *err)
-{
-    return bad(err, e, RESIM_EINVAL,
-               r > 0 ? "unknown element or source in key" : "unknown key", NULL);
-}
-
 static int resolve_lever_sections(resim_scenario *sc, const resim_ini *ini, resim_error *err)
 {
     for (size_t i = 0; i < ini->n; i++) {
         const resim_ini_entry *e = &ini->v[i];
-        int sec = section_index(e->section);
-        if (sec < 0)
+        if (!lever_section(e->section))
             continue;
-        if (sec == SEC_POLICY && strcmp(e->key, "controlled") == 0) {
-            int rc = element_list(e, sc->data, sc->initial.controlled, NULL, NULL, err);
-            if (rc != RESIM_OK)
-                return rc;
-            continue;
+        resim_lever_ref ref;
+        int found = resim_lever_find(sc->data, e->section, e->key, &ref);
+        if (found != RESIM_LEVER_FOUND)
+            return resim_lever_find_error(e, found, err);
+        const resim_lever *l = resim_lever_get(ref.id);
+        int rc;
+        if (l->kind == RESIM_KIND_ELEMENTS) {
+            rc = element_list(e, sc->data, sc->initial.controlled, NULL, NULL, err);
+        } else {
+            double v;
+            if ((rc = resim_lever_parse(l, e, sc->start, &v, err)) == RESIM_OK)
+                resim_lever_store(&sc->initial, &ref, v);
         }
-        numkey k;
-        int r = lever_key(sc->data, sec, e->key, &k);
-        if (r != 0)
-            return lookup_error(e, r, err);
-        int rc = set_number(&sc->initial, &k, e, sc, err);
         if (rc != RESIM_OK)
             return rc;
     }
@@ -462,7 +264,7 @@ static int parse_list_set(resim_scenario *sc, const resim_ini_entry *e, resim_ev
             break;
         }
         *colon = '\0';
-        int st = status_of(colon + 1);
+        int st = resim_status_of(colon + 1);
         if (st < 0) {
             rc = bad(err, e, RESIM_EINVAL, "status must be none, watch or control: ", colon + 1);
             break;
@@ -488,70 +290,41 @@ static int parse_list_set(resim_scenario *sc, const resim_ini_entry *e, resim_ev
     return rc;
 }
 
-/* A lever key in an event: prefixed with its section (alt.capacity_factor)
- * or bare (approval.watch); 0 if found, else as lever_key. */
-static int event_lever_key(const resim_data *d, const char *key, numkey *k)
-{
-    int r = -1;
-    const char *dot = strchr(key, '.');
-    if (dot != NULL) {
-        char sec[16];
-        size_t n = (size_t)(dot - key);
-        if (n < sizeof sec) {
-            memcpy(sec, key, n);
-            sec[n] = '\0';
-            int x = section_index(sec);
-            if (x >= 0)
-                r = lever_key(d, x, dot + 1, k);
-        }
-    }
-    for (int x = 0; x < SEC_NLEVER && r < 0; x++)
-        r = lever_key(d, x, key, k);
-    return r;
-}
-
 /* One key of an event section into an event. Returns 1 for `source`. */
 static int event_entry(resim_scenario *sc, const resim_ini_entry *e, resim_event *ev,
                        resim_error *err)
 {
-    const char *key = e->key, *s;
-    int st;
-    if (strcmp(key, "source") == 0)
-        return 1;
-    if (strcmp(key, "controlled") == 0 || strcmp(key, "controlled.add") == 0 ||
-        strcmp(key, "controlled.remove") == 0) {
-        ev->kind = key[10] == '\0'    ? RESIM_EV_CONTROLLED
-                   : key[11] == 'a' ? RESIM_EV_CONTROLLED_ADD
-                                    : RESIM_EV_CONTROLLED_REMOVE;
+    int found = resim_lever_find(sc->data, e->section, e->key, &ev->lever);
+    if (found != RESIM_LEVER_FOUND)
+        return resim_lever_find_error(e, found, err);
+    const resim_lever *l = resim_lever_get(ev->lever.id);
+    switch (ev->lever.id) {
+    case RESIM_LEVER_SOURCE: return 1;
+    case RESIM_LEVER_CONTROLLED:
+    case RESIM_LEVER_CONTROLLED_ADD:
+    case RESIM_LEVER_CONTROLLED_REMOVE:
+        ev->kind = ev->lever.id == RESIM_LEVER_CONTROLLED       ? RESIM_EV_CONTROLLED
+                   : ev->lever.id == RESIM_LEVER_CONTROLLED_ADD ? RESIM_EV_CONTROLLED_ADD
+                                                                : RESIM_EV_CONTROLLED_REMOVE;
         return element_list(e, sc->data, ev->elements, NULL, NULL, err);
-    }
-    if (((s = after(key, "list.add")) || (s = after(key, "list.remove"))) &&
-        (st = status_of(s)) > RESIM_NONE) {
+    case RESIM_LEVER_LIST_ADD:
+    case RESIM_LEVER_LIST_REMOVE: {
         double v;
-        if (resim_parse_double(e->value, &v) != 0)
-            return bad(err, e, RESIM_EPARSE, "not a number: ", e->value);
-        if (v < 0)
-            return bad(err, e, RESIM_EINVAL, "must not be negative: ", e->value);
-        ev->kind = key[5] == 'a' ? RESIM_EV_LIST_ADD : RESIM_EV_LIST_REMOVE;
-        ev->status = st;
+        int rc = resim_lever_parse(l, e, sc->start, &v, err);
+        if (rc != RESIM_OK)
+            return rc;
+        ev->kind = ev->lever.id == RESIM_LEVER_LIST_ADD ? RESIM_EV_LIST_ADD : RESIM_EV_LIST_REMOVE;
+        ev->status = ev->lever.status;
         ev->value = floor(v + 0.5); /* counts are rounded to whole importers */
         return RESIM_OK;
     }
-    if (strcmp(key, "list.set") == 0) {
+    case RESIM_LEVER_LIST_SET:
         ev->kind = RESIM_EV_LIST_SET;
         return parse_list_set(sc, e, ev, err);
+    default:
+        ev->kind = RESIM_EV_SET;
+        return resim_lever_parse(l, e, sc->start, &ev->value, err);
     }
-    if (strcmp(key, "policy.controlled") == 0) {
-        ev->kind = RESIM_EV_CONTROLLED;
-        return element_list(e, sc->data, ev->elements, NULL, NULL, err);
-    }
-    numkey k;
-    int r = event_lever_key(sc->data, key, &k);
-    if (r != 0)
-        return lookup_error(e, r, err);
-    ev->kind = RESIM_EV_SET;
-    ev->offset = k.offset;
-    return number_value(e, k.range, sc, &ev->value, err);
 }
 
 static int cmp_event(const void *a, const void *b)
@@ -608,46 +381,16 @@ static int resolve_events(resim_scenario *sc, const resim_ini *ini, resim_warn_f
     return RESIM_OK;
 }
 
-/* [list_process] keys: {add,remove}.{watch,control}.{rate,batch}. */
-static int list_process_key(const char *key, int *dir, int *status, int *is_batch)
-{
-    const char *s;
-    if ((s = after(key, "add")) != NULL)
-        *dir = 0;
-    else if ((s = after(key, "remove")) != NULL)
-        *dir = 1;
-    else
-        return -1;
-    const char *dot = strchr(s, '.');
-    if (dot == NULL)
-        return -1;
-    char st[16];
-    size_t n = (size_t)(dot - s);
-    if (n >= sizeof st)
-        return -1;
-    memcpy(st, s, n);
-    st[n] = '\0';
-    *status = status_of(st);
-    if (*status <= RESIM_NONE)
-        return -1;
-    if (strcmp(dot + 1, "rate") == 0)
-        *is_batch = 0;
-    else if (strcmp(dot + 1, "batch") == 0)
-        *is_batch = 1;
-    else
-        return -1;
-    return 0;
-}
-
 static int resolve_stochastic(resim_scenario *sc, const resim_ini *ini, resim_error *err)
 {
+    const resim_lever *lot = resim_lever_get(RESIM_LEVER_LOT_TONNES);
     for (size_t x = 0; x < RESIM_MAX_ELEMENTS; x++)
-        sc->lot_tonnes[x] = RESIM_DEFAULT_LOT_TONNES;
+        sc->lot_tonnes[x] = lot->def[0];
     /* The all-element lot size first, so per-element keys override it. */
     const resim_ini_entry *all = resim_ini_get(ini, "stochastic", "lot_tonnes");
     if (all != NULL) {
         double v = 0;
-        int rc = number_value(all, R_POSITIVE, sc, &v, err);
+        int rc = resim_lever_parse(lot, all, sc->start, &v, err);
         if (rc != RESIM_OK)
             return rc;
         for (size_t x = 0; x < RESIM_MAX_ELEMENTS; x++)
@@ -655,32 +398,23 @@ static int resolve_stochastic(resim_scenario *sc, const resim_ini *ini, resim_er
     }
     for (size_t i = 0; i < ini->n; i++) {
         const resim_ini_entry *e = &ini->v[i];
-        numkey k;
-        int rc = RESIM_OK, r;
-        if (strcmp(e->section, "stochastic") == 0) {
-            if (e == all)
-                continue;
-            r = element_key(sc->data, e->key, "lot_tonnes", 0, R_POSITIVE, &k);
-            if (r != 0)
-                return lookup_error(e, r, err);
-            rc = number_value(e, R_POSITIVE, sc, &sc->lot_tonnes[k.offset / sizeof(double)], err);
-        } else if (strcmp(e->section, "list_process") == 0) {
-            sc->has_list_process = 1;
-            int dir, st, is_batch;
-            if (strcmp(e->key, "start") == 0) {
-                double m = 0;
-                rc = number_value(e, R_DATE, sc, &m, err);
-                sc->list_start = (int)m;
-            } else if (list_process_key(e->key, &dir, &st, &is_batch) == 0) {
-                double v = 0;
-                rc = number_value(e, R_NONNEG, sc, &v, err);
-                if (is_batch)
-                    sc->list_batch[dir][st] = floor(v + 0.5);
-                else
-                    sc->list_rate[dir][st] = v;
-            } else {
-                return lookup_error(e, -1, err);
-            }
+        int is_lot = strcmp(e->section, "stochastic") == 0;
+        if ((!is_lot && strcmp(e->section, "list_process") != 0) || e == all)
+            continue;
+        sc->has_list_process |= !is_lot;
+        resim_lever_ref ref;
+        int found = resim_lever_find(sc->data, e->section, e->key, &ref);
+        if (found != RESIM_LEVER_FOUND)
+            return resim_lever_find_error(e, found, err);
+        double v = 0;
+        int rc = resim_lever_parse(resim_lever_get(ref.id), e, sc->start, &v, err);
+        int dir = ref.id == RESIM_LEVER_LIST_REMOVE_RATE || ref.id == RESIM_LEVER_LIST_REMOVE_BATCH;
+        switch (ref.id) {
+        case RESIM_LEVER_LOT_TONNES: sc->lot_tonnes[ref.element] = v; break;
+        case RESIM_LEVER_LIST_START: sc->list_start = (int)v; break;
+        case RESIM_LEVER_LIST_ADD_RATE:
+        case RESIM_LEVER_LIST_REMOVE_RATE: sc->list_rate[dir][ref.status] = v; break;
+        default: sc->list_batch[dir][ref.status] = floor(v + 0.5); break;
         }
         if (rc != RESIM_OK)
             return rc;
@@ -688,49 +422,12 @@ static int resolve_stochastic(resim_scenario *sc, const resim_ini *ini, resim_er
     return RESIM_OK;
 }
 
-static int range_of(range_kind r, double *lo, double *hi)
-{
-    switch (r) {
-    case R_RATE: *lo = 0; *hi = 1; return 0;
-    case R_NONNEG: *lo = 0; *hi = HUGE_VAL; return 0;
-    /* Open lower bounds become the next double up, so [lo, hi] is exact. */
-    case R_POSITIVE: *lo = nextafter(0, 1); *hi = HUGE_VAL; return 0;
-    case R_GROWTH: *lo = nextafter(-1, 0); *hi = HUGE_VAL; return 0;
-    default: return -1;
-    }
-}
-
-int resim_key_range(const resim_data *d, const char *section, const char *key, double *lo,
-                    double *hi)
-{
-    numkey k;
-    int sec = section_index(section), ym;
-    if (sec >= 0)
-        return lever_key(d, sec, key, &k) == 0 ? range_of(k.range, lo, hi) : -1;
-    if (strcmp(section, "stochastic") == 0) {
-        if (strcmp(key, "lot_tonnes") != 0 && element_key(d, key, "lot_tonnes", 0, R_POSITIVE, &k) != 0)
-            return -1;
-        return range_of(R_POSITIVE, lo, hi);
-    }
-    if (strcmp(section, "list_process") == 0) {
-        int dir, st, is_batch;
-        return list_process_key(key, &dir, &st, &is_batch) == 0 ? range_of(R_NONNEG, lo, hi) : -1;
-    }
-    if (resim_date_parse(section, &ym) != 0)
-        return -1;
-    if (after(key, "list.add") != NULL || after(key, "list.remove") != NULL)
-        return range_of(R_NONNEG, lo, hi);
-    return event_lever_key(d, key, &k) == 0 ? range_of(k.range, lo, hi) : -1;
-}
-
 static int check_sections(const resim_ini *ini, resim_error *err)
 {
     for (size_t i = 0; i < ini->n_sections; i++) {
         const char *s = ini->sections[i];
         int ym;
-        if (strcmp(s, "scenario") == 0 || strcmp(s, "stochastic") == 0 ||
-            strcmp(s, "list_process") == 0 || section_index(s) >= 0 ||
-            resim_date_parse(s, &ym) == 0)
+        if (resim_lever_section_known(s, 0) || resim_date_parse(s, &ym) == 0)
             continue;
         long line = 0;
         const char *file = ini->path;
@@ -740,10 +437,10 @@ static int check_sections(const resim_ini *ini, resim_error *err)
                 file = ini->v[k].file;
                 break;
             }
-        return resim_error_set(err, RESIM_EINVAL, file, line,
-                               "unknown section [%s] (expected scenario, policy, demand, alt, "
-                               "stockpile, stochastic, list_process or a month YYYY-MM)",
-                               s);
+        char expected[256];
+        resim_lever_section_list(expected, sizeof expected, 0);
+        return resim_error_set(err, RESIM_EINVAL, file, line, "unknown section [%s] (expected %s)",
+                               s, expected);
     }
     return RESIM_OK;
 }
@@ -809,64 +506,127 @@ static void emit_number(resim_lever_fn fn, void *ctx, const char *key, double v)
     fn(ctx, key, buf);
 }
 
+/* SECTION.KEY of a lever with its indices in place; an element index of
+ * RESIM_LEVER_ALL leaves the key's last ".<El>" out. */
+static void key_text(char *buf, size_t size, const resim_lever *l, const resim_data *d,
+                     const resim_lever_ref *ref)
+{
+    size_t used = (size_t)snprintf(buf, size, "%s.", l->section);
+    for (const char *t = l->key; *t != '\0' && used + 1 < size;) {
+        const char *sub = NULL;
+        size_t skip = 1;
+        if (strncmp(t, "<status>", 8) == 0) {
+            sub = resim_status_names[ref->status];
+            skip = 8;
+        } else if (strncmp(t, "<source>", 8) == 0) {
+            sub = d->source_id[ref->source];
+            skip = 8;
+        } else if (strncmp(t, ".<El>", 5) == 0 && ref->element == RESIM_LEVER_ALL) {
+            sub = "";
+            skip = 5;
+        } else if (strncmp(t, "<El>", 4) == 0) {
+            sub = d->symbol[ref->element];
+            skip = 4;
+        }
+        if (sub != NULL) {
+            int w = snprintf(buf + used, size - used, "%s", sub);
+            used += w > 0 ? (size_t)w : 0;
+        } else {
+            buf[used++] = *t;
+            buf[used] = '\0';
+        }
+        t += skip;
+    }
+}
+
+static void emit_lever(const resim_scenario *sc, const resim_levers *lv, const resim_lever *l,
+                       resim_lever_ref ref, resim_lever_fn fn, void *ctx)
+{
+    char key[160];
+    key_text(key, sizeof key, l, sc->data, &ref);
+    if (ref.element == RESIM_LEVER_ALL)
+        ref.element = (int)sc->element[0];
+    double v = resim_lever_value(lv, &ref);
+    if (l->kind == RESIM_KIND_MONTH) {
+        char date[8];
+        resim_date_format(sc->start + (int)v, date);
+        fn(ctx, key, date);
+    } else {
+        emit_number(fn, ctx, key, v);
+    }
+}
+
 void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_lever_fn fn,
                        void *ctx)
 {
-    const resim_data *d = sc->data;
-    char key[128], buf[256];
-    buf[0] = '\0';
-    for (size_t e = 0; e < sc->n_elements; e++)
-        if (lv->controlled[sc->element[e]]) {
-            if (buf[0] != '\0')
-                strcat(buf, " ");
-            strcat(buf, resim_scenario_symbol(sc, e));
+    const size_t n = resim_lever_count();
+    for (size_t i = 0; i < n;) {
+        const resim_lever *l = resim_lever_at(i);
+        if (l->offset == RESIM_LEVER_NOWHERE) {
+            i++;
+            continue;
         }
-    fn(ctx, "policy.controlled", buf);
-    for (int s = 0; s < RESIM_NSTATUSES; s++) {
-        snprintf(key, sizeof key, "policy.approval.%s", resim_status_names[s]);
-        emit_number(fn, ctx, key, lv->approval[s]);
-    }
-    for (int s = 0; s < RESIM_NSTATUSES; s++) {
-        snprintf(key, sizeof key, "policy.delay_mean_days.%s", resim_status_names[s]);
-        emit_number(fn, ctx, key, lv->delay_mean_days[s]);
-    }
-    for (int s = 0; s < RESIM_NSTATUSES; s++) {
-        snprintf(key, sizeof key, "policy.delay_cv.%s", resim_status_names[s]);
-        emit_number(fn, ctx, key, lv->delay_cv[s]);
-    }
-    emit_number(fn, ctx, "policy.military_ban", lv->military_ban);
-    for (size_t e = 0; e < sc->n_elements; e++) {
-        size_t x = sc->element[e];
-        snprintf(key, sizeof key, "demand.base_tpy.%s", d->symbol[x]);
-        emit_number(fn, ctx, key, lv->base_tpy[x]);
-        snprintf(key, sizeof key, "demand.growth.%s", d->symbol[x]);
-        emit_number(fn, ctx, key, lv->growth[x]);
-    }
-    emit_number(fn, ctx, "alt.capacity_factor", lv->alt_capacity_factor);
-    emit_number(fn, ctx, "alt.delay_months", lv->alt_delay_months);
-    for (size_t k = 0; k < sc->n_sources; k++) {
-        size_t j = sc->source[k];
-        const resim_source_levers *s = &lv->source[j];
-        for (size_t f = 0; f < sizeof source_fields / sizeof source_fields[0]; f++) {
-            double v;
-            memcpy(&v, (const char *)s + source_fields[f].offset, sizeof v);
-            snprintf(key, sizeof key, "alt.%s.%s", d->source_id[j], source_fields[f].name);
-            if (source_fields[f].range == R_DATE) {
-                char date[8];
-                resim_date_format(sc->start + (int)v, date);
-                fn(ctx, key, date);
-            } else {
-                emit_number(fn, ctx, key, v);
+        if (l->kind == RESIM_KIND_ELEMENTS) { /* the controlled set */
+            char key[64], buf[256];
+            snprintf(key, sizeof key, "%s.%s", l->section, l->key);
+            buf[0] = '\0';
+            for (size_t e = 0; e < sc->n_elements; e++)
+                if (lv->controlled[sc->element[e]]) {
+                    if (buf[0] != '\0')
+                        strcat(buf, " ");
+                    strcat(buf, resim_scenario_symbol(sc, e));
+                }
+            fn(ctx, key, buf);
+            i++;
+            continue;
+        }
+        /* Levers of a section indexed by element (or by source) are
+         * reported together, one element (or source) at a time. */
+        size_t end = i + 1;
+        if (l->shape == RESIM_SHAPE_ELEMENT || l->shape == RESIM_SHAPE_SOURCE)
+            while (end < n && resim_lever_at(end)->offset != RESIM_LEVER_NOWHERE &&
+                   resim_lever_at(end)->shape == l->shape &&
+                   strcmp(resim_lever_at(end)->section, l->section) == 0)
+                end++;
+        switch (l->shape) {
+        case RESIM_SHAPE_SCALAR:
+            emit_lever(sc, lv, l, (resim_lever_ref){l->id, -1, -1, -1}, fn, ctx);
+            break;
+        case RESIM_SHAPE_STATUS:
+            for (int st = 0; st < RESIM_NSTATUSES; st++)
+                emit_lever(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
+            break;
+        case RESIM_SHAPE_ELEMENT:
+            for (size_t e = 0; e < sc->n_elements; e++)
+                for (size_t k = i; k < end; k++)
+                    emit_lever(sc, lv, resim_lever_at(k),
+                               (resim_lever_ref){resim_lever_at(k)->id, -1, (int)sc->element[e], -1},
+                               fn, ctx);
+            break;
+        case RESIM_SHAPE_SOURCE:
+            for (size_t j = 0; j < sc->n_sources; j++)
+                for (size_t k = i; k < end; k++)
+                    emit_lever(sc, lv, resim_lever_at(k),
+                               (resim_lever_ref){resim_lever_at(k)->id, -1, -1, (int)sc->source[j]},
+                               fn, ctx);
+            break;
+        case RESIM_SHAPE_STATUS_ELEMENT:
+            /* One key per status while every element has the same value. */
+            for (int st = 0; st < RESIM_NSTATUSES; st++) {
+                int same = 1;
+                resim_lever_ref first = {l->id, st, (int)sc->element[0], -1};
+                for (size_t e = 1; e < sc->n_elements && same; e++) {
+                    resim_lever_ref r = {l->id, st, (int)sc->element[e], -1};
+                    same = resim_lever_value(lv, &r) == resim_lever_value(lv, &first);
+                }
+                for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++)
+                    emit_lever(sc, lv, l,
+                               (resim_lever_ref){l->id, st,
+                                                 same ? RESIM_LEVER_ALL : (int)sc->element[e], -1},
+                               fn, ctx);
             }
+            break;
         }
-    }
-    emit_number(fn, ctx, "stockpile.enabled", lv->stock_enabled);
-    emit_number(fn, ctx, "stockpile.trigger", lv->stock_trigger);
-    for (size_t e = 0; e < sc->n_elements; e++) {
-        size_t x = sc->element[e];
-        snprintf(key, sizeof key, "stockpile.tonnes.%s", d->symbol[x]);
-        emit_number(fn, ctx, key, lv->stock_tonnes[x]);
-        snprintf(key, sizeof key, "stockpile.release_max_tpm.%s", d->symbol[x]);
-        emit_number(fn, ctx, key, lv->stock_release_max[x]);
+        i = end;
     }
 }

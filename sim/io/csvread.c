@@ -2,8 +2,6 @@
 #include "resim/csvread.h"
 
 #include <csv.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,24 +190,6 @@ int resim_table_need(const resim_table *t, const char *name, int *col, resim_err
     if (*col < 0)
         return resim_error_set(err, RESIM_EPARSE, t->path, 1, "missing column '%s'", name);
     return RESIM_OK;
-}
-
-int resim_parse_double(const char *s, double *out)
-{
-    char *end;
-    while (*s == ' ')
-        s++;
-    if (*s == '\0')
-        return -1;
-    errno = 0;
-    double v = strtod(s, &end);
-    while (*end == ' ')
-        end++;
-    /* Underflow (ERANGE with a tiny or zero result) is a valid subnormal. */
-    if (*end != '\0' || (errno == ERANGE && fabs(v) >= 1) || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int resim_table_number(const resim_table *t, size_t row, const char *col, double lo, double hi,

@@ -1,27 +1,14 @@
-/* data.c - the data directory: elements, demand, importers, sources, stockpile. */
+/* data.c - reads the data directory: elements, demand, importers, sources, stockpile. */
 #include "resim/csvread.h"
-#include "resim/scenario.h"
+#include "resim/data.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const resim_data_file_names[RESIM_NFILES] = {
-    "elements.csv", "demand.csv", "importers.csv", "alt_sources.csv", "stockpile.csv"};
-
-const char *const resim_status_names[RESIM_NSTATUSES] = {"none", "watch", "control"};
-
 /* Tolerance on the sum of an element's importer shares. */
 #define SHARE_SUM_TOL 1e-6
-
-int resim_data_element(const resim_data *d, const char *symbol)
-{
-    for (size_t e = 0; e < d->n_elements; e++)
-        if (strcmp(d->symbol[e], symbol) == 0)
-            return (int)e;
-    return -1;
-}
 
 static int text(const resim_table *t, size_t row, const char *col, const char **out,
                 resim_error *err)
@@ -201,10 +188,7 @@ static int load_importers(resim_data *d, const resim_table *t, resim_error *err)
         if ((d->importer_id[i] = malloc(strlen(id) + 1)) == NULL)
             return resim_error_set(err, RESIM_ENOMEM, t->path, 0, "out of memory");
         strcpy(d->importer_id[i], id);
-        int s = -1;
-        for (int k = 0; k < RESIM_NSTATUSES; k++)
-            if (strcmp(status, resim_status_names[k]) == 0)
-                s = k;
+        int s = resim_status_of(status);
         if (s < 0)
             return resim_error_set(err, RESIM_EINVAL, t->path, t->line[i],
                                    "status: '%s' is not none, watch or control", status);

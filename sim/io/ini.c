@@ -1,5 +1,5 @@
 /* ini.c - raw scenario entries, read with inih, each with its file and line. */
-#include "resim/scenario.h"
+#include "resim/iniread.h"
 
 #include <ini.h>
 #include <stdio.h>

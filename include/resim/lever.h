@@ -1,0 +1,298 @@
+/*
+ * lever.h - the one table of every key a scenario may set: its section,
+ * key, shape, kind of value and valid range, default, whether an event or
+ * a distribution may set it, its unit and a line of help.
+ *
+ * The resolver, --set, events, `resim check`, the sidecar's `levers`, the
+ * sweep's key check and the ranges of uncertain keys all read this table;
+ * nothing else names a key. The table and the lookups are pure (sim/core/
+ * lever.c) and link with the core alone.
+ *
+ * Adding a lever: one line in RESIM_LEVER_LIST below (and, when the model
+ * keeps it in resim_levers, its field there), then its use in the model.
+ */
+#ifndef RESIM_LEVER_H
+#define RESIM_LEVER_H
+
+#include <stddef.h>
+
+#include "resim/data.h"
+#include "resim/error.h"
+#include "resim/ini.h"
+
+/*
+ * Levers and lever-like state: everything an event can change, as the
+ * model reads it. The table says which key sets which field.
+ */
+typedef struct resim_levers {
+    double approval[RESIM_NSTATUSES];
+    double delay_mean_days[RESIM_NSTATUSES];
+    double delay_cv[RESIM_NSTATUSES];
+    double military_ban;
+    double base_tpy[RESIM_MAX_ELEMENTS], growth[RESIM_MAX_ELEMENTS];
+    double alt_capacity_factor, alt_delay_months;
+    resim_source_levers source[RESIM_MAX_SOURCES]; /* indexed like the data's sources */
+    double stock_enabled, stock_trigger;
+    double stock_tonnes[RESIM_MAX_ELEMENTS]; /* the holding; releases draw it down */
+    double stock_release_max[RESIM_MAX_ELEMENTS];
+    unsigned char controlled[RESIM_MAX_ELEMENTS];
+} resim_levers;
+
+/*
+ * What a key is indexed by. The key's text marks each index with a
+ * placeholder: <status> (none, watch, control), <El> (an element symbol)
+ * and <source> (an alternative source id). In resim_levers a lever is
+ * stored as double f[RESIM_NSTATUSES] (status), f[RESIM_MAX_ELEMENTS]
+ * (element), f[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS] (status and element),
+ * or as a field of resim_source_levers (source).
+ */
+typedef enum {
+    RESIM_SHAPE_SCALAR,
+    RESIM_SHAPE_STATUS,
+    RESIM_SHAPE_ELEMENT,
+    RESIM_SHAPE_SOURCE,
+    RESIM_SHAPE_STATUS_ELEMENT
+} resim_lever_shape;
+
+/* The kind of value a key takes; numeric kinds have a range [lo, hi]. */
+typedef enum {
+    RESIM_KIND_RATE,     /* number in [0, 1] */
+    RESIM_KIND_NONNEG,   /* number >= 0 */
+    RESIM_KIND_GROWTH,   /* number > -1 (a yearly growth rate) */
+    RESIM_KIND_POSITIVE, /* number > 0 */
+    RESIM_KIND_AT_LEAST_ONE, /* number >= 1 */
+    RESIM_KIND_SWITCH,   /* 0 or 1 */
+    RESIM_KIND_COUNT,    /* number >= 0, rounded to a whole count */
+    RESIM_KIND_WHOLE,    /* whole number in [lo, hi] */
+    RESIM_KIND_MONTH,    /* a calendar month YYYY-MM, kept as a model month */
+    RESIM_KIND_ELEMENTS, /* a list of element symbols */
+    RESIM_KIND_ASSIGN,   /* a list of importer:status */
+    RESIM_KIND_TEXT      /* free text */
+} resim_lever_kind;
+
+/* Flags of a lever. */
+enum {
+    RESIM_LEVER_EVENT = 1,       /* an event section may set it */
+    RESIM_LEVER_DIST = 2,        /* it may take a distribution in an ensemble */
+    RESIM_LEVER_FROM_DATA = 4,   /* its default comes from the data tables */
+    RESIM_LEVER_ALL_ELEMENTS = 8,/* the key without its last .<El> sets every element */
+    RESIM_LEVER_LISTED = 16,     /* <status> is watch or control only */
+    RESIM_LEVER_ENSEMBLE = 32    /* read by ensembles only (lots, the random list process) */
+};
+
+/* The section name that stands for every event section ([YYYY-MM]). */
+#define RESIM_EVENT_SECTION "YYYY-MM"
+
+/*
+ * The table. Columns: id, section, key (with placeholders), shape, kind,
+ * default, flags, where the model keeps it, unit, help.
+ *   default: D(x) for every index, D3(none, watch, control) by status,
+ *            DATA (from the data tables; flag FROM_DATA), NODEF (text,
+ *            lists, or a key that must be given)
+ *   flags:   EV (event), DIST (distribution), FD (from data), ALL (bare
+ *            key sets every element), LISTED, ENS (ensembles only); 0 for none
+ *   where:   F(field) of resim_levers, SRC(field) of resim_source_levers,
+ *            or NOWHERE (kept by the scenario, not in resim_levers)
+ * Ranges of WHOLE keys are given as W(lo, hi) in the kind column.
+ */
+#define RESIM_LEVER_LIST(X)                                                                         \
+    /* [scenario]: fixed for the run */                                                             \
+    X(NAME, "scenario", "name", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                             \
+      "name written in the scenario column (1 to 127 characters)")                                  \
+    X(START, "scenario", "start", SCALAR, K(MONTH), NODEF, 0, NOWHERE, "YYYY-MM",                   \
+      "calendar month of model month 0")                                                            \
+    X(MONTHS, "scenario", "months", SCALAR, W(1, 12000), NODEF, 0, NOWHERE, "months",               \
+      "months simulated and written")                                                               \
+    X(WARMUP, "scenario", "warmup_months", SCALAR, W(0, 12000), D(0), 0, NOWHERE, "months",         \
+      "months simulated before the start and not written")                                          \
+    X(TRANSIT, "scenario", "transit_months", SCALAR, W(0, 1200), D(1), 0, NOWHERE, "months",        \
+      "months from approval to arrival in Japan")                                                   \
+    X(ADJUST, "scenario", "adjust_months", SCALAR, K(AT_LEAST_ONE), D(2), 0, NOWHERE, "months",     \
+      "months importers take to close inventory and supply-line gaps")                              \
+    X(ELEMENTS, "scenario", "elements", SCALAR, K(ELEMENTS), DATA, FD, NOWHERE, "",                 \
+      "elements simulated, in output order (default: the licensed ones of the element table)")      \
+    X(DATA_DIR, "scenario", "data", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                         \
+      "folder of the data tables, relative to the scenario file (default ../data)")                 \
+    /* [policy]: China's licensing */                                                               \
+    X(CONTROLLED, "policy", "controlled", SCALAR, K(ELEMENTS), NODEF, EV, F(controlled), "",        \
+      "elements that need an export licence")                                                       \
+    X(APPROVAL, "policy", "approval.<status>", STATUS, K(RATE), D3(1, 1, 0), EV | DIST,             \
+      F(approval), "fraction", "share of decided applications approved, by status at decision")     \
+    X(DELAY_MEAN_DAYS, "policy", "delay_mean_days.<status>", STATUS, K(NONNEG), D(0), EV | DIST,    \
+      F(delay_mean_days), "days", "mean review delay, by status at filing")                         \
+    X(DELAY_CV, "policy", "delay_cv.<status>", STATUS, K(NONNEG), D(0), EV | DIST, F(delay_cv),     \
+      "", "coefficient of variation of the review delay (0: exactly the mean)")                     \
+    X(MILITARY_BAN, "policy", "military_ban", SCALAR, K(SWITCH), D(0), EV, F(military_ban), "",     \
+      "1: the military share of every controlled application is refused")                           \
+    /* [demand]: national demand by element */                                                      \
+    X(BASE_TPY, "demand", "base_tpy.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD, F(base_tpy),   \
+      "t/year", "national demand at month 0")                                                       \
+    X(GROWTH, "demand", "growth.<El>", ELEMENT, K(GROWTH), DATA, EV | DIST | FD, F(growth),         \
+      "1/year", "yearly growth of national demand")                                                 \
+    /* [alt]: non-China supply, all sources or one */                                               \
+    X(ALT_CAPACITY_FACTOR, "alt", "capacity_factor", SCALAR, K(NONNEG), D(1), EV | DIST,            \
+      F(alt_capacity_factor), "", "multiplies the capacity of every source")                        \
+    X(ALT_DELAY_MONTHS, "alt", "delay_months", SCALAR, K(NONNEG), D(0), EV | DIST,                  \
+      F(alt_delay_months), "months", "delays the start of every source")                            \
+    X(SOURCE_CAPACITY_FACTOR, "alt", "<source>.capacity_factor", SOURCE, K(NONNEG), D(1),           \
+      EV | DIST, SRC(capacity_factor), "", "multiplies this source's capacity")                     \
+    X(SOURCE_DELAY_MONTHS, "alt", "<source>.delay_months", SOURCE, K(NONNEG), D(0), EV | DIST,      \
+      SRC(delay_months), "months", "delays this source's start")                                    \
+    X(SOURCE_CAPACITY_TPY, "alt", "<source>.capacity_tpy", SOURCE, K(NONNEG), DATA,                 \
+      EV | DIST | FD, SRC(capacity_tpy), "t/year", "capacity at full rate")                         \
+    X(SOURCE_START, "alt", "<source>.start", SOURCE, K(MONTH), DATA, EV | FD, SRC(start),           \
+      "YYYY-MM", "first month of output")                                                           \
+    X(SOURCE_RAMP_MONTHS, "alt", "<source>.ramp_months", SOURCE, K(NONNEG), DATA, EV | DIST | FD,   \
+      SRC(ramp_months), "months", "months from the start to full rate")                             \
+    X(SOURCE_GROWTH, "alt", "<source>.growth", SOURCE, K(GROWTH), DATA, EV | DIST | FD,             \
+      SRC(growth), "1/year", "yearly growth after the ramp")                                        \
+    X(SOURCE_JAPAN_SHARE, "alt", "<source>.japan_share", SOURCE, K(RATE), DATA, EV | DIST | FD,     \
+      SRC(japan_share), "fraction", "share of the output available to Japan")                       \
+    /* [stockpile]: the national stockpile */                                                       \
+    X(STOCK_ENABLED, "stockpile", "enabled", SCALAR, K(SWITCH), D(0), EV, F(stock_enabled), "",     \
+      "1: the national stockpile releases when availability drops")                                 \
+    X(STOCK_TRIGGER, "stockpile", "trigger", SCALAR, K(RATE), D(0.9), EV | DIST, F(stock_trigger),  \
+      "fraction", "availability below which the stockpile releases")                                \
+    X(STOCK_TONNES, "stockpile", "tonnes.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD,           \
+      F(stock_tonnes), "t", "holding (an event replaces it)")                                       \
+    X(STOCK_RELEASE_MAX, "stockpile", "release_max_tpm.<El>", ELEMENT, K(NONNEG), DATA,             \
+      EV | DIST | FD, F(stock_release_max), "t/month", "largest release in a month")                \
+    /* [stochastic]: ensembles only */                                                              \
+    X(LOT_TONNES, "stochastic", "lot_tonnes.<El>", ELEMENT, K(POSITIVE), D(1), DIST | ALL | ENS,    \
+      NOWHERE, "t", "size of a licence lot (the bare key sets every element)")                      \
+    /* [list_process]: random list moves, ensembles only */                                         \
+    X(LIST_ADD_RATE, "list_process", "add.<status>.rate", STATUS, K(NONNEG), D(0),                  \
+      DIST | LISTED | ENS, NOWHERE, "1/year", "batches of additions to the list per year")          \
+    X(LIST_ADD_BATCH, "list_process", "add.<status>.batch", STATUS, K(NONNEG), D(0),                \
+      DIST | LISTED | ENS, NOWHERE, "importers", "importers added per batch (rounded)")             \
+    X(LIST_REMOVE_RATE, "list_process", "remove.<status>.rate", STATUS, K(NONNEG), D(0),            \
+      DIST | LISTED | ENS, NOWHERE, "1/year", "batches of removals from the list per year")         \
+    X(LIST_REMOVE_BATCH, "list_process", "remove.<status>.batch", STATUS, K(NONNEG), D(0),          \
+      DIST | LISTED | ENS, NOWHERE, "importers", "importers removed per batch (rounded)")           \
+    X(LIST_START, "list_process", "start", SCALAR, K(MONTH), NODEF, ENS, NOWHERE, "YYYY-MM",        \
+      "month the random list process starts (default month 0)")                                     \
+    /* [YYYY-MM]: keys only an event takes (any lever marked EV as well) */                         \
+    X(CONTROLLED_ADD, RESIM_EVENT_SECTION, "controlled.add", SCALAR, K(ELEMENTS), NODEF, EV,        \
+      NOWHERE, "", "elements that start to need a licence")                                         \
+    X(CONTROLLED_REMOVE, RESIM_EVENT_SECTION, "controlled.remove", SCALAR, K(ELEMENTS), NODEF, EV,  \
+      NOWHERE, "", "elements that no longer need a licence")                                        \
+    X(LIST_ADD, RESIM_EVENT_SECTION, "list.add.<status>", STATUS, K(COUNT), NODEF,                  \
+      EV | DIST | LISTED, NOWHERE, "importers",                                                     \
+      "the N most exposed importers not on the list move to it")                                    \
+    X(LIST_REMOVE, RESIM_EVENT_SECTION, "list.remove.<status>", STATUS, K(COUNT), NODEF,            \
+      EV | DIST | LISTED, NOWHERE, "importers",                                                     \
+      "the N least exposed importers on the list move to none")                                     \
+    X(LIST_SET, RESIM_EVENT_SECTION, "list.set", SCALAR, K(ASSIGN), NODEF, EV, NOWHERE, "",         \
+      "named importers move to a status (id:status, ...)")                                          \
+    X(SOURCE, RESIM_EVENT_SECTION, "source", SCALAR, K(TEXT), NODEF, EV, NOWHERE, "",               \
+      "where the event comes from (copied into the sidecar's timeline)")
+
+#define RESIM_LEVER_ENUM(id, ...) RESIM_LEVER_##id,
+typedef enum { RESIM_LEVER_LIST(RESIM_LEVER_ENUM) RESIM_NLEVERS } resim_lever_id;
+#undef RESIM_LEVER_ENUM
+
+/* Where a lever lives in resim_levers when the scenario keeps it elsewhere. */
+#define RESIM_LEVER_NOWHERE ((size_t)-1)
+
+/* One line of the table. */
+typedef struct resim_lever {
+    resim_lever_id id;
+    const char *name;          /* the id as text, e.g. "APPROVAL" */
+    const char *section;       /* "policy", ...; RESIM_EVENT_SECTION for event-only keys */
+    const char *key;           /* with placeholders, e.g. "approval.<status>" */
+    resim_lever_shape shape;
+    resim_lever_kind kind;
+    double lo, hi;             /* valid range of a numeric kind; open bounds are the
+                                  next double inside (growth: just above -1) */
+    double def[RESIM_NSTATUSES]; /* default; by status for status-shaped levers,
+                                    else def[0]; NaN when FROM_DATA or none */
+    unsigned flags;            /* RESIM_LEVER_EVENT, ... */
+    size_t offset;             /* of its field in resim_levers, or RESIM_LEVER_NOWHERE */
+    const char *unit;          /* "" when it has none */
+    const char *help;          /* one line */
+} resim_lever;
+
+/* Number of lines in the table, and line i (NULL past the end), in table order. */
+size_t resim_lever_count(void);
+const resim_lever *resim_lever_at(size_t i);
+/* The line of an id. */
+const resim_lever *resim_lever_get(resim_lever_id id);
+
+/* A key found in the table: the lever and its indices. */
+#define RESIM_LEVER_ALL (-1) /* element index of a bare key that sets every element */
+typedef struct resim_lever_ref {
+    resim_lever_id id;
+    int status;  /* <status>, or -1 */
+    int element; /* <El> in the element table, RESIM_LEVER_ALL, or -1 */
+    int source;  /* <source> in the data's sources, or -1 */
+} resim_lever_ref;
+
+/* What resim_lever_find found. */
+enum {
+    RESIM_LEVER_FOUND = 0,
+    RESIM_LEVER_UNKNOWN_KEY = -1,   /* no key of the section reads like this */
+    RESIM_LEVER_UNKNOWN_INDEX = 1   /* a key with an element or source the data lacks */
+};
+
+/*
+ * Finds section/key in the table. section is a section name or an event
+ * section YYYY-MM; an event key may carry its section (alt.capacity_factor)
+ * or not (approval.watch) and finds only levers an event may set. Returns
+ * RESIM_LEVER_FOUND (and fills *out when out is not NULL),
+ * RESIM_LEVER_UNKNOWN_KEY or RESIM_LEVER_UNKNOWN_INDEX. Says nothing about
+ * the value: resim_lever_parse does.
+ */
+int resim_lever_find(const resim_data *d, const char *section, const char *key,
+                     resim_lever_ref *out);
+
+/*
+ * Records the error of a failed resim_lever_find on entry e ("[section]
+ * key: unknown key" or "...: unknown element or source in key") and
+ * returns its status (RESIM_EINVAL).
+ */
+int resim_lever_find_error(const resim_ini_entry *e, int found, resim_error *err);
+
+/*
+ * Parses the value of entry e for a numeric lever (every kind but ELEMENTS,
+ * ASSIGN and TEXT) and checks it against the lever's kind and range; a
+ * MONTH becomes months since `start` (year*12 + month-1). Errors name file,
+ * line, section and key. COUNT values are not rounded here.
+ */
+int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start, double *out,
+                      resim_error *err);
+
+/* Whether a kind takes a number (a distribution needs one, and so does a sweep). */
+int resim_lever_numeric(resim_lever_kind kind);
+
+/*
+ * The value ref names in lv, for a numeric lever kept in resim_levers (the
+ * element must not be RESIM_LEVER_ALL); and the store of a value into it
+ * (into every element for RESIM_LEVER_ALL).
+ */
+double resim_lever_value(const resim_levers *lv, const resim_lever_ref *ref);
+void resim_lever_store(resim_levers *lv, const resim_lever_ref *ref, double v);
+
+/*
+ * Whether section/key may take a distribution in an ensemble (a numeric
+ * lever flagged RESIM_LEVER_DIST), and its valid range [lo, hi]. Returns 0
+ * if so, -1 if the key is unknown, not numeric or takes no distribution.
+ */
+int resim_key_range(const resim_data *d, const char *section, const char *key, double *lo,
+                    double *hi);
+
+/*
+ * Section names the table knows, in table order (event sections not
+ * included): "scenario", "policy", ... Fills up to max names and returns
+ * how many there are. With deterministic_only, leaves out the sections
+ * only ensembles read (every line flagged RESIM_LEVER_ENSEMBLE).
+ */
+size_t resim_lever_sections(const char **names, size_t max, int deterministic_only);
+
+/* Whether name is one of those sections (not an event section). */
+int resim_lever_section_known(const char *name, int deterministic_only);
+
+/* Writes "scenario, policy, ... or a month YYYY-MM": the sections a file
+ * may hold, for error messages. */
+void resim_lever_section_list(char *buf, size_t size, int deterministic_only);
+
+#endif

@@ -1,0 +1,350 @@
+/* lever.c - the lever table and the lookups every reader of scenario keys shares. */
+#include "resim/lever.h"
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "resim/number.h"
+
+/* Columns of RESIM_LEVER_LIST, expanded into struct fields. */
+#define KIND_RANGE_RATE 0.0, 1.0
+#define KIND_RANGE_NONNEG 0.0, HUGE_VAL
+#define KIND_RANGE_COUNT 0.0, HUGE_VAL
+/* Open lower bounds are the next double inside, so [lo, hi] is exact. */
+#define KIND_RANGE_GROWTH (-1.0 + DBL_EPSILON / 2), HUGE_VAL
+#define KIND_RANGE_POSITIVE DBL_TRUE_MIN, HUGE_VAL
+#define KIND_RANGE_AT_LEAST_ONE 1.0, HUGE_VAL
+#define KIND_RANGE_SWITCH 0.0, 1.0
+#define KIND_RANGE_MONTH NAN, NAN
+#define KIND_RANGE_ELEMENTS NAN, NAN
+#define KIND_RANGE_ASSIGN NAN, NAN
+#define KIND_RANGE_TEXT NAN, NAN
+#define K(kind) RESIM_KIND_##kind, KIND_RANGE_##kind
+#define W(lo, hi) RESIM_KIND_WHOLE, lo, hi
+#define D(x) {x, x, x}
+#define D3(a, b, c) {a, b, c}
+#define DATA {NAN, NAN, NAN}
+#define NODEF {NAN, NAN, NAN}
+#define EV RESIM_LEVER_EVENT
+#define DIST RESIM_LEVER_DIST
+#define FD RESIM_LEVER_FROM_DATA
+#define ALL RESIM_LEVER_ALL_ELEMENTS
+#define LISTED RESIM_LEVER_LISTED
+#define ENS RESIM_LEVER_ENSEMBLE
+#define F(field) offsetof(resim_levers, field)
+#define SRC(field) (offsetof(resim_levers, source) + offsetof(resim_source_levers, field))
+#define NOWHERE RESIM_LEVER_NOWHERE
+
+#define RESIM_LEVER_LINE(id, section, key, shape, kind, def, flags, where, unit, help) \
+    {RESIM_LEVER_##id, #id, section, key, RESIM_SHAPE_##shape, kind, def, (flags), where, unit, help},
+
+static const resim_lever table[RESIM_NLEVERS] = {RESIM_LEVER_LIST(RESIM_LEVER_LINE)};
+
+#undef RESIM_LEVER_LINE
+
+size_t resim_lever_count(void) { return RESIM_NLEVERS; }
+
+const resim_lever *resim_lever_at(size_t i) { return i < RESIM_NLEVERS ? &table[i] : NULL; }
+
+const resim_lever *resim_lever_get(resim_lever_id id) { return &table[id]; }
+
+int resim_lever_numeric(resim_lever_kind kind)
+{
+    return kind != RESIM_KIND_ELEMENTS && kind != RESIM_KIND_ASSIGN && kind != RESIM_KIND_TEXT &&
+           kind != RESIM_KIND_MONTH;
+}
+
+size_t resim_lever_sections(const char **names, size_t max, int deterministic_only)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < RESIM_NLEVERS; i++) {
+        const resim_lever *lv = &table[i];
+        if (strcmp(lv->section, RESIM_EVENT_SECTION) == 0)
+            continue;
+        if (deterministic_only && (lv->flags & RESIM_LEVER_ENSEMBLE))
+            continue;
+        size_t k = 0;
+        while (k < n && k < max && strcmp(names[k], lv->section) != 0)
+            k++;
+        if (k < n)
+            continue;
+        if (n < max)
+            names[n] = lv->section;
+        n++;
+    }
+    return n;
+}
+
+int resim_lever_section_known(const char *name, int deterministic_only)
+{
+    const char *names[16];
+    size_t n = resim_lever_sections(names, 16, deterministic_only);
+    for (size_t k = 0; k < n && k < 16; k++)
+        if (strcmp(names[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+void resim_lever_section_list(char *buf, size_t size, int deterministic_only)
+{
+    const char *names[16];
+    size_t n = resim_lever_sections(names, 16, deterministic_only), used = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < n && k < 16 && used < size; k++) {
+        int w = snprintf(buf + used, size - used, "%s%s", k ? ", " : "", names[k]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (used < size)
+        snprintf(buf + used, size - used, " or a month YYYY-MM");
+}
+
+/* ------------------------------------------------------------ matching */
+
+static const char PH_STATUS[] = "<status>", PH_ELEMENT[] = "<El>"; /* and <source> */
+
+/*
+ * Matches key against a line's key text. A placeholder takes the text up
+ * to the character that follows it in the template (or the rest of the key
+ * when it is last). The text around the placeholders must fit first; then
+ * an unknown status makes an unknown key, and an unknown element or source
+ * an unknown index.
+ */
+static int match(const resim_data *d, const resim_lever *lv, const char *key, resim_lever_ref *ref)
+{
+    const char *t = lv->key, *k = key;
+    struct {
+        char kind; /* 's', 'e' or 'j' */
+        const char *text;
+        size_t len;
+    } tok[4];
+    size_t ntok = 0;
+    *ref = (resim_lever_ref){lv->id, -1, -1, -1};
+    while (*t != '\0') {
+        if (*t != '<') {
+            if (*k != *t) {
+                /* A bare key that sets every element: the template's last
+                 * ".<El>" is left out. */
+                if (!((lv->flags & RESIM_LEVER_ALL_ELEMENTS) && *k == '\0' && t[0] == '.' &&
+                      strcmp(t + 1, PH_ELEMENT) == 0))
+                    return RESIM_LEVER_UNKNOWN_KEY;
+                ref->element = RESIM_LEVER_ALL;
+                break;
+            }
+            t++;
+            k++;
+            continue;
+        }
+        const char *close = strchr(t, '>');
+        char stop = close[1];
+        const char *end = stop != '\0' ? strchr(k, stop) : k + strlen(k);
+        if (end == NULL || ntok == sizeof tok / sizeof tok[0])
+            return RESIM_LEVER_UNKNOWN_KEY;
+        tok[ntok].kind = strncmp(t, PH_STATUS, sizeof PH_STATUS - 1) == 0    ? 's'
+                         : strncmp(t, PH_ELEMENT, sizeof PH_ELEMENT - 1) == 0 ? 'e'
+                                                                              : 'j';
+        tok[ntok].text = k;
+        tok[ntok++].len = (size_t)(end - k);
+        t = close + 1;
+        k = end;
+    }
+    if (*k != '\0')
+        return RESIM_LEVER_UNKNOWN_KEY;
+    /* The key fits the template: now the names in it. */
+    int r = RESIM_LEVER_FOUND;
+    for (size_t q = 0; q < ntok; q++) {
+        char name[64];
+        int x = -1;
+        if (tok[q].len < sizeof name) {
+            memcpy(name, tok[q].text, tok[q].len);
+            name[tok[q].len] = '\0';
+            x = tok[q].kind == 's'   ? resim_status_of(name)
+                : tok[q].kind == 'e' ? resim_data_element(d, name)
+                                     : resim_data_source(d, name);
+        }
+        if (tok[q].kind == 's') {
+            if (x < 0 || ((lv->flags & RESIM_LEVER_LISTED) && x == RESIM_NONE))
+                return RESIM_LEVER_UNKNOWN_KEY;
+            ref->status = x;
+        } else if (x < 0) {
+            r = RESIM_LEVER_UNKNOWN_INDEX;
+        } else if (tok[q].kind == 'e') {
+            ref->element = x;
+        } else {
+            ref->source = x;
+        }
+    }
+    return r;
+}
+
+/* The lines of one section, in table order; the first that is found or
+ * names an unknown index decides. With events_only, only event levers. */
+static int find_in(const resim_data *d, const char *section, const char *key, int events_only,
+                   resim_lever_ref *out)
+{
+    for (size_t i = 0; i < RESIM_NLEVERS; i++) {
+        const resim_lever *lv = &table[i];
+        if (strcmp(lv->section, section) != 0 || (events_only && !(lv->flags & RESIM_LEVER_EVENT)))
+            continue;
+        resim_lever_ref ref;
+        int r = match(d, lv, key, &ref);
+        if (r == RESIM_LEVER_FOUND && out != NULL)
+            *out = ref;
+        if (r != RESIM_LEVER_UNKNOWN_KEY)
+            return r;
+    }
+    return RESIM_LEVER_UNKNOWN_KEY;
+}
+
+/* Whether a section holds a lever that an event may set. */
+static int event_section(const char *section)
+{
+    for (size_t i = 0; i < RESIM_NLEVERS; i++)
+        if ((table[i].flags & RESIM_LEVER_EVENT) && strcmp(table[i].section, section) == 0 &&
+            strcmp(section, RESIM_EVENT_SECTION) != 0)
+            return 1;
+    return 0;
+}
+
+int resim_lever_find(const resim_data *d, const char *section, const char *key,
+                     resim_lever_ref *out)
+{
+    int ym;
+    if (resim_date_parse(section, &ym) != 0)
+        return find_in(d, section, key, 0, out);
+    /* An event: keys only events take, then a lever key with its section
+     * (alt.capacity_factor), then a bare lever key of any section in
+     * table order (approval.watch). */
+    int r = find_in(d, RESIM_EVENT_SECTION, key, 1, out);
+    if (r != RESIM_LEVER_UNKNOWN_KEY)
+        return r;
+    const char *dot = strchr(key, '.');
+    if (dot != NULL) {
+        char sec[32];
+        size_t n = (size_t)(dot - key);
+        if (n < sizeof sec) {
+            memcpy(sec, key, n);
+            sec[n] = '\0';
+            if (event_section(sec) && (r = find_in(d, sec, dot + 1, 1, out)) != RESIM_LEVER_UNKNOWN_KEY)
+                return r;
+        }
+    }
+    const char *names[16];
+    size_t ns = resim_lever_sections(names, 16, 1);
+    for (size_t s = 0; s < ns && s < 16; s++)
+        if (event_section(names[s]) &&
+            (r = find_in(d, names[s], key, 1, out)) != RESIM_LEVER_UNKNOWN_KEY)
+            return r;
+    return RESIM_LEVER_UNKNOWN_KEY;
+}
+
+/* ------------------------------------------------------------ values */
+
+static int bad(resim_error *err, const resim_ini_entry *e, int status, const char *what,
+               const char *detail)
+{
+    return resim_error_set(err, status, e->file, e->line, "[%s] %s: %s%s", e->section, e->key,
+                           what, detail != NULL ? detail : "");
+}
+
+int resim_lever_find_error(const resim_ini_entry *e, int found, resim_error *err)
+{
+    return bad(err, e, RESIM_EINVAL,
+               found == RESIM_LEVER_UNKNOWN_INDEX ? "unknown element or source in key"
+                                                  : "unknown key",
+               NULL);
+}
+
+int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start, double *out,
+                      resim_error *err)
+{
+    if (!resim_lever_numeric(lv->kind) && lv->kind != RESIM_KIND_MONTH)
+        return bad(err, e, RESIM_EINVAL, "not a numeric key", NULL);
+    if (lv->kind == RESIM_KIND_MONTH) {
+        int ym;
+        if (resim_date_parse(e->value, &ym) != 0)
+            return bad(err, e, RESIM_EPARSE, "not a date YYYY-MM: ", e->value);
+        *out = ym - start;
+        return RESIM_OK;
+    }
+    double v;
+    if (lv->kind == RESIM_KIND_WHOLE) {
+        if (resim_parse_double(e->value, &v) != 0 || v != floor(v))
+            return bad(err, e, RESIM_EPARSE, "not a whole number: ", e->value);
+        if (v < lv->lo || v > lv->hi) {
+            char range[64];
+            snprintf(range, sizeof range, " outside [%ld, %ld]", (long)lv->lo, (long)lv->hi);
+            return bad(err, e, RESIM_EINVAL, e->value, range);
+        }
+        *out = v;
+        return RESIM_OK;
+    }
+    if (resim_parse_double(e->value, &v) != 0)
+        return bad(err, e, RESIM_EPARSE, "not a number: ", e->value);
+    const char *why = NULL;
+    switch (lv->kind) {
+    case RESIM_KIND_RATE: why = v < 0 || v > 1 ? "rate outside [0, 1]: " : NULL; break;
+    case RESIM_KIND_NONNEG:
+    case RESIM_KIND_COUNT: why = v < 0 ? "must not be negative: " : NULL; break;
+    case RESIM_KIND_GROWTH: why = v <= -1 ? "growth must be above -1: " : NULL; break;
+    case RESIM_KIND_POSITIVE: why = v <= 0 ? "must be positive: " : NULL; break;
+    case RESIM_KIND_AT_LEAST_ONE: why = v < 1 ? "must be at least 1: " : NULL; break;
+    case RESIM_KIND_SWITCH: why = v != 0 && v != 1 ? "must be 0 or 1: " : NULL; break;
+    default: break;
+    }
+    if (why != NULL)
+        return bad(err, e, RESIM_EINVAL, why, e->value);
+    *out = v;
+    return RESIM_OK;
+}
+
+/* ------------------------------------------------------------ storage */
+
+static size_t slot_offset(const resim_lever *lv, const resim_lever_ref *ref, int element)
+{
+    size_t off = lv->offset;
+    switch (lv->shape) {
+    case RESIM_SHAPE_SCALAR: break;
+    case RESIM_SHAPE_STATUS: off += (size_t)ref->status * sizeof(double); break;
+    case RESIM_SHAPE_ELEMENT: off += (size_t)element * sizeof(double); break;
+    case RESIM_SHAPE_SOURCE: off += (size_t)ref->source * sizeof(resim_source_levers); break;
+    case RESIM_SHAPE_STATUS_ELEMENT:
+        off += ((size_t)ref->status * RESIM_MAX_ELEMENTS + (size_t)element) * sizeof(double);
+        break;
+    }
+    return off;
+}
+
+double resim_lever_value(const resim_levers *lv, const resim_lever_ref *ref)
+{
+    double v;
+    memcpy(&v, (const char *)lv + slot_offset(&table[ref->id], ref, ref->element), sizeof v);
+    return v;
+}
+
+void resim_lever_store(resim_levers *lv, const resim_lever_ref *ref, double v)
+{
+    const resim_lever *l = &table[ref->id];
+    if (ref->element != RESIM_LEVER_ALL) {
+        memcpy((char *)lv + slot_offset(l, ref, ref->element), &v, sizeof v);
+        return;
+    }
+    for (int e = 0; e < RESIM_MAX_ELEMENTS; e++)
+        memcpy((char *)lv + slot_offset(l, ref, e), &v, sizeof v);
+}
+
+int resim_key_range(const resim_data *d, const char *section, const char *key, double *lo,
+                    double *hi)
+{
+    resim_lever_ref ref;
+    if (resim_lever_find(d, section, key, &ref) != RESIM_LEVER_FOUND)
+        return -1;
+    const resim_lever *lv = &table[ref.id];
+    if (!(lv->flags & RESIM_LEVER_DIST) || !resim_lever_numeric(lv->kind))
+        return -1;
+    *lo = lv->lo;
+    *hi = lv->hi;
+    return 0;
+}
