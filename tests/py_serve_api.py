@@ -83,8 +83,20 @@ try:
     ids = {x["id"]: x for x in lv["levers"]}
     check("policy.approval.watch" in ids and ids["policy.approval.watch"]["value"] == 1,
           "levers hold policy.approval.watch with its value in the scenario")
-    check(any(e["date"] == "2026-02" and e["key"] == "list.add.control" for e in lv["timeline"]),
-          "the timeline holds the 2026-02 list additions")
+    check(any(e["date"] == "2026-02" and e["key"] == "list.add.control" and e["lever"] == "list.add.control"
+              for e in lv["timeline"]), "the timeline holds the 2026-02 list additions")
+    check(all(x["help"] and "unit" in x and "kind" in x and "shape" in x for x in lv["levers"]),
+          "every lever has its help, unit, kind and shape from the lever table")
+    d = ids.get("policy.delay_mean_days.watch", {})
+    check(d.get("unit") == "days" and d.get("min") == 0 and d.get("max") is None and d.get("default") == 0,
+          "policy.delay_mean_days.watch: days, [0, inf), default 0")
+    check(ids.get("stockpile.tonnes.Dy", {}).get("value") == 55.9, "stockpile.tonnes.Dy holds the data table's 55.9 t")
+    check(ids.get("alt.lynas_my2_dy.start", {}).get("value") == "2026-11", "a source's start is a month")
+    check(ids.get("list.add.control", {}).get("event_only") is True, "list.add.control is an event key")
+    check(not any(x["section"] in ("scenario", "stochastic", "list_process") for x in lv["levers"]),
+          "the fixed [scenario] keys and ensemble-only keys are not offered")
+    check(all(e["lever"] in ids for e in lv["timeline"]),
+          "every event of the timeline names a lever of the list")
 
     # ---------------------------------------------------------------- bad requests
     def bad(body, code, what, same_as=None, path="/api/run", headers=None):
@@ -118,6 +130,7 @@ try:
         same_as=["policy.delay_mean_days.watch=-5"])
     bad({"set": {"scenario.data": "/etc"}}, 400, "a data folder (no file paths from the client)")
     bad({"set": {"scenario.months": 12000}}, 400, "the horizon (fixed at start)")
+    bad({"set": {"stochastic.lot_tonnes": 2}}, 400, "a key that only ensembles read")
     bad({"set": {"nodot": 1}}, 400, "a key without a section")
     bad({"set": {"policy.approval.watch": "0.3\n[scenario]"}}, 400, "a value with a line break")
     bad({"set": {"2026-03.list.set": "x" * 5000}}, 400, "a value over 160 characters")

@@ -64,6 +64,20 @@ try {
   await page.waitForFunction(() => window.explorer.ready && window.explorer.baseline);
   check(await page.evaluate(() => document.querySelectorAll('#lever-list input').length >= 8),
     'sliders are built from /api/levers');
+  // Help and units on the page are the lever table's.
+  const api = await page.evaluate(async () => (await (await fetch('api/levers')).json()).levers);
+  const helpOf = (id) => api.find((l) => l.id === id).help;
+  const shown = await page.evaluate(() => [...document.querySelectorAll('#lever-list .lever')].map((d) => ({
+    input: d.querySelector('input').id, type: d.querySelector('input').type,
+    help: (d.querySelector('.help') || {}).textContent, value: d.querySelector('.value').textContent })));
+  const ap = shown.find((x) => x.input === 'lever-policy_approval_watch');
+  check(ap && ap.help === helpOf('policy.approval.watch') && / fraction$/.test(ap.value),
+    'the approval slider carries the table\'s help and unit: ' + JSON.stringify(ap));
+  const ban = shown.find((x) => x.input === 'lever-policy_military_ban');
+  check(ban && ban.type === 'checkbox' && ban.help === helpOf('policy.military_ban'),
+    'the military-use ban is a switch');
+  const dm = shown.find((x) => x.input === 'lever-policy_delay_mean_days_watch');
+  check(dm && / days$/.test(dm.value), 'review delays show their unit (days)');
 
   // Move the watch-list approval slider down step by step (keyboard, as a user can),
   // timing each redraw, then the Lynas plant's delay.

@@ -61,14 +61,14 @@ function fmt(v) {
   return String(Number(v.toPrecision(12)));
 }
 
-function isCount(l) { return l.shape === 'count' || l.shape === 'integer'; }
+function isCount(l) { return l.kind === 'count' || l.kind === 'whole'; }
 
 // The value a lever has at the chosen month in the scenario as written.
 function baselineValue(l, spec) {
   const id = leverId(l);
   const from = $('from-month').value;
-  const eventOnly = l.event_only || l.section === 'event' || l.section === 'events';
-  let v = eventOnly ? (l.default !== undefined ? l.default : 0) : l.value;
+  const eventOnly = l.event_only;
+  let v = eventOnly ? (l.default != null ? l.default : 0) : l.value;
   if (!spec.timed) return v;
   const t = monthIndex(from);
   for (const ev of explorer.levers.timeline) {
@@ -96,7 +96,8 @@ function buildSliders() {
     const made = [];
     for (const spec of g.items) {
       const re = globToRegExp(spec.match, el);
-      const hits = explorer.levers.levers.filter((l) => re.test(leverId(l)) || re.test(l.key));
+      const hits = explorer.levers.levers.filter((l) => (re.test(leverId(l)) || re.test(l.key)) &&
+        (l.kind === 'switch' || Number.isFinite(l.min)));
       if (hits.length === 0) continue;
       const groups = spec.together ? [hits] : hits.map((h) => [h]);
       for (const ls of groups) made.push({ spec, levers: ls });
@@ -131,7 +132,7 @@ function makeSlider(s) {
     div.appendChild(help);
   }
   let input;
-  const isSwitch = l.shape === 'switch' || l.shape === 'bool' || l.shape === 'boolean';
+  const isSwitch = l.kind === 'switch';
   if (isSwitch) {
     input = document.createElement('input');
     input.type = 'checkbox';

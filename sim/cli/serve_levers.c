@@ -1,89 +1,172 @@
-/* serve_levers.c - the levers the explorer offers, their current values and the timeline. */
+/* serve_levers.c - the lever table as the explorer sees it: every key of a scenario with its value and the timeline. */
 #include "serve_levers.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "resim/csvread.h"
+#include "resim/lever.h"
 
-typedef struct lever_ctx {
-    const resim_scenario *sc;
-    json_t *list;
-} lever_ctx;
+static const char *const kind_names[] = {
+    [RESIM_KIND_RATE] = "rate",         [RESIM_KIND_NONNEG] = "nonneg",
+    [RESIM_KIND_GROWTH] = "growth",     [RESIM_KIND_POSITIVE] = "positive",
+    [RESIM_KIND_AT_LEAST_ONE] = "at_least_one", [RESIM_KIND_SWITCH] = "switch",
+    [RESIM_KIND_COUNT] = "count",       [RESIM_KIND_WHOLE] = "whole",
+    [RESIM_KIND_MONTH] = "month",       [RESIM_KIND_ELEMENTS] = "elements",
+    [RESIM_KIND_ASSIGN] = "assign",     [RESIM_KIND_TEXT] = "text",
+};
 
-static const char *const lever_sections[] = {"policy", "demand", "alt", "stockpile"};
+static const char *const shape_names[] = {
+    [RESIM_SHAPE_SCALAR] = "scalar",   [RESIM_SHAPE_STATUS] = "status",
+    [RESIM_SHAPE_ELEMENT] = "element", [RESIM_SHAPE_SOURCE] = "source",
+    [RESIM_SHAPE_STATUS_ELEMENT] = "status_element",
+};
+
+static int event_only(const resim_lever *lv) { return strcmp(lv->section, RESIM_EVENT_SECTION) == 0; }
+
+/* Copies src into dst with placeholder ph replaced by with; NULL `with`
+ * drops ".ph" (a bare key that sets every element). */
+static void replace(char *dst, size_t n, const char *src, const char *ph, const char *with)
+{
+    const char *p = strstr(src, ph);
+    if (p == NULL) {
+        snprintf(dst, n, "%s", src);
+        return;
+    }
+    size_t head = (size_t)(p - src);
+    if (with == NULL && head > 0 && src[head - 1] == '.')
+        head--;
+    snprintf(dst, n, "%.*s%s%s", (int)head, src, with != NULL ? with : "", p + strlen(ph));
+}
+
+/* The key lv names with the indices of ref, as a scenario writes it. */
+static void concrete_key(char *out, size_t n, const resim_lever *lv, const resim_lever_ref *ref,
+                         const resim_data *d)
+{
+    char a[160], b[160];
+    replace(a, sizeof a, lv->key, "<status>", ref->status >= 0 ? resim_status_names[ref->status] : "");
+    replace(b, sizeof b, a, "<El>",
+            ref->element >= 0 ? d->symbol[ref->element] : NULL);
+    replace(out, n, b, "<source>", ref->source >= 0 ? d->source_id[ref->source] : "");
+}
 
 static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-/* One lever from resim_levers_each. */
-static void add_lever(void *ctx, const char *id, const char *value)
+/* The value of one concrete lever in the scenario as written (before its events). */
+static json_t *scenario_value(const resim_scenario *sc, const resim_lever *lv, resim_lever_ref ref)
 {
-    lever_ctx *c = ctx;
-    const char *dot = strchr(id, '.');
-    char section[16];
-    snprintf(section, sizeof section, "%.*s", (int)(dot - id), id);
-    const char *key = dot + 1;
-    double lo = 0, hi = 0, v = 0;
-    const char *shape = "number";
-    json_t *val;
-    if (strcmp(key, "controlled") == 0) {
-        shape = "elements";
-        val = json_string(value);
-    } else if (strstr(key, ".start") != NULL && resim_parse_double(value, &v) != 0) {
-        shape = "date";
-        val = json_string(value);
-    } else {
-        resim_parse_double(value, &v);
-        val = json_real(v);
-        if (resim_key_range(c->sc->data, section, key, &lo, &hi) == 0 && lo == 0 && hi == 1)
-            shape = strcmp(key, "military_ban") == 0 || strcmp(key, "enabled") == 0 ? "switch"
-                                                                                    : "rate";
+    if (lv->offset == RESIM_LEVER_NOWHERE)
+        return json_null();
+    if (lv->kind == RESIM_KIND_ELEMENTS) {
+        char buf[256] = "";
+        for (size_t e = 0; e < sc->n_elements; e++)
+            if (sc->initial.controlled[sc->element[e]]) {
+                if (buf[0] != '\0')
+                    strcat(buf, " ");
+                strcat(buf, resim_scenario_symbol(sc, e));
+            }
+        return json_string(buf);
     }
-    json_t *x = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "section", section, "key", key,
-                          "shape", shape, "value", val);
+    int by_element = lv->shape == RESIM_SHAPE_ELEMENT || lv->shape == RESIM_SHAPE_STATUS_ELEMENT;
+    if (by_element && ref.element == RESIM_LEVER_ALL) {
+        /* A bare key for every element: their common value, or null when they differ. */
+        ref.element = (int)sc->element[0];
+        double v = resim_lever_value(&sc->initial, &ref);
+        for (size_t e = 1; e < sc->n_elements; e++) {
+            ref.element = (int)sc->element[e];
+            if (resim_lever_value(&sc->initial, &ref) != v)
+                return json_null();
+        }
+        return number_or_null(v);
+    }
+    double v = resim_lever_value(&sc->initial, &ref);
+    if (lv->kind == RESIM_KIND_MONTH) {
+        char date[8];
+        resim_date_format(sc->start + (int)v, date);
+        return json_string(date);
+    }
+    return number_or_null(v);
+}
+
+/* One concrete lever of table line lv. */
+static void add_lever(json_t *list, const resim_scenario *sc, const resim_lever *lv,
+                      resim_lever_ref ref)
+{
+    const resim_data *d = sc->data;
+    char key[200], id[240];
+    concrete_key(key, sizeof key, lv, &ref, d);
+    if (event_only(lv))
+        snprintf(id, sizeof id, "%s", key);
+    else
+        snprintf(id, sizeof id, "%s.%s", lv->section, key);
+    double def = lv->def[ref.status >= 0 ? ref.status : 0];
+    json_t *x = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:b,s:b,s:b}", "id", id, "lever",
+                          lv->name, "section", lv->section, "key", key, "shape",
+                          shape_names[lv->shape], "kind", kind_names[lv->kind], "default",
+                          number_or_null(def), "unit", lv->unit, "help", lv->help, "event",
+                          (lv->flags & RESIM_LEVER_EVENT) != 0, "event_only", event_only(lv),
+                          "from_data", (lv->flags & RESIM_LEVER_FROM_DATA) != 0);
     if (x == NULL)
         return;
-    if (strcmp(shape, "number") == 0 || strcmp(shape, "rate") == 0) {
-        json_object_set_new(x, "min", number_or_null(lo));
-        json_object_set_new(x, "max", number_or_null(hi));
+    if (resim_lever_numeric(lv->kind)) {
+        json_object_set_new(x, "min", number_or_null(lv->lo));
+        json_object_set_new(x, "max", number_or_null(lv->hi));
     }
-    json_object_set_new(x, "event", json_true());
-    json_array_append_new(c->list, x);
+    json_object_set_new(x, "value", scenario_value(sc, lv, ref));
+    json_array_append_new(list, x);
 }
 
-/* Event-only keys: list moves. */
-static void add_list_moves(json_t *list)
+/* Every concrete key of table line lv for sc's statuses, elements and sources. */
+static void expand(json_t *list, const resim_scenario *sc, const resim_lever *lv)
 {
-    static const char *const keys[] = {"list.add.control", "list.add.watch", "list.remove.control",
-                                       "list.remove.watch"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        json_t *x = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i,s:n,s:b,s:s}", "id", keys[k], "section",
-                              "event", "key", keys[k], "shape", "count", "min", 0, "value", 0,
-                              "max", "event_only", 1, "unit", "importers");
-        if (x != NULL)
-            json_array_append_new(list, x);
+    int has_status = strstr(lv->key, "<status>") != NULL;
+    int has_el = strstr(lv->key, "<El>") != NULL;
+    int has_src = strstr(lv->key, "<source>") != NULL;
+    int s0 = has_status ? ((lv->flags & RESIM_LEVER_LISTED) ? RESIM_WATCH : RESIM_NONE) : -1;
+    int s1 = has_status ? RESIM_NSTATUSES - 1 : -1;
+    for (int s = s0; s <= s1; s++) {
+        resim_lever_ref ref = {lv->id, s, -1, -1};
+        if (has_src) {
+            for (size_t k = 0; k < sc->n_sources; k++) {
+                ref.source = (int)sc->source[k];
+                add_lever(list, sc, lv, ref);
+            }
+        } else if (has_el) {
+            if (lv->flags & RESIM_LEVER_ALL_ELEMENTS) {
+                ref.element = RESIM_LEVER_ALL;
+                add_lever(list, sc, lv, ref);
+            }
+            for (size_t e = 0; e < sc->n_elements; e++) {
+                ref.element = (int)sc->element[e];
+                add_lever(list, sc, lv, ref);
+            }
+        } else {
+            add_lever(list, sc, lv, ref);
+        }
     }
 }
 
-/* The lever id (SECTION.KEY) an event key sets, or NULL. */
-static json_t *event_lever(const char *key)
+/* Whether the explorer offers table line lv: not [scenario] (fixed for the
+ * run), not what ensembles alone read, not an event's source text. */
+static int offered(const resim_lever *lv)
 {
-    for (size_t s = 0; s < sizeof lever_sections / sizeof lever_sections[0]; s++) {
-        size_t n = strlen(lever_sections[s]);
-        if (strncmp(key, lever_sections[s], n) == 0 && key[n] == '.')
-            return json_string(key);
-    }
-    char id[160];
-    if (strncmp(key, "approval.", 9) == 0 || strncmp(key, "delay_mean_days.", 16) == 0 ||
-        strncmp(key, "delay_cv.", 9) == 0 || strcmp(key, "military_ban") == 0 ||
-        strncmp(key, "controlled", 10) == 0) {
-        snprintf(id, sizeof id, "policy.%s", key);
-        return json_string(id);
-    }
-    if (strncmp(key, "list.", 5) == 0)
+    return strcmp(lv->section, "scenario") != 0 && !(lv->flags & RESIM_LEVER_ENSEMBLE) &&
+           !(event_only(lv) && lv->kind == RESIM_KIND_TEXT);
+}
+
+/* The lever id an event sets, as in the lever list, or null. */
+static json_t *event_lever(const resim_scenario *sc, const resim_ini_entry *e)
+{
+    resim_lever_ref ref;
+    if (resim_lever_find(sc->data, e->section, e->key, &ref) != RESIM_LEVER_FOUND)
+        return json_null();
+    const resim_lever *lv = resim_lever_get(ref.id);
+    char key[200], id[240];
+    concrete_key(key, sizeof key, lv, &ref, sc->data);
+    if (event_only(lv))
         return json_string(key);
-    return json_null();
+    snprintf(id, sizeof id, "%s.%s", lv->section, key);
+    return json_string(id);
 }
 
 json_t *serve_levers_json(const resim_scenario *sc, const char *path, const char *file)
@@ -99,9 +182,11 @@ json_t *serve_levers_json(const resim_scenario *sc, const char *path, const char
         json_decref(metrics);
         return NULL;
     }
-    lever_ctx c = {sc, levers};
-    resim_levers_each(sc, &sc->initial, add_lever, &c);
-    add_list_moves(levers);
+    for (size_t i = 0; i < resim_lever_count(); i++) {
+        const resim_lever *lv = resim_lever_at(i);
+        if (offered(lv))
+            expand(levers, sc, lv);
+    }
     char d[8];
     for (size_t e = 0; e < sc->n_elements; e++)
         json_array_append_new(elements, json_string(resim_scenario_symbol(sc, e)));
@@ -116,7 +201,7 @@ json_t *serve_levers_json(const resim_scenario *sc, const char *path, const char
         resim_date_format(ev->date, d);
         json_t *x = json_pack("{s:s,s:i,s:s,s:s,s:o}", "date", d, "month", ev->month, "key",
                               ev->entry->key, "value", ev->entry->value, "lever",
-                              event_lever(ev->entry->key));
+                              event_lever(sc, ev->entry));
         if (x == NULL)
             continue;
         json_object_set_new(x, "source", ev->source != NULL ? json_string(ev->source) : json_null());
@@ -141,17 +226,17 @@ int serve_levers_check(const char *key, const char *value, serve_reply *r)
     (void)value;
     const char *dot = strchr(key, '.');
     size_t n = (size_t)(dot - key);
-    for (size_t s = 0; s < sizeof lever_sections / sizeof lever_sections[0]; s++)
-        if (strlen(lever_sections[s]) == n && strncmp(key, lever_sections[s], n) == 0)
-            return 0;
-    char section[16];
+    char section[32];
+    snprintf(section, sizeof section, "%.*s", (int)(n < sizeof section - 1 ? n : sizeof section - 1), key);
     int ym;
-    snprintf(section, sizeof section, "%.*s", (int)(n < 15 ? n : 15), key);
     if (n == 7 && resim_date_parse(section, &ym) == 0)
-        return 0;
+        return 0; /* an event: the resolver checks the key as the command line does */
+    if (n < sizeof section - 1 && strcmp(section, "scenario") != 0 &&
+        !(resim_lever_section_known(section, 0) && !resim_lever_section_known(section, 1)))
+        return 0; /* a lever section, or an unknown one the resolver names */
     serve_reply_error(r, 400,
-                      "resim: --set %.120s: the explorer sets levers only ([policy], [demand], "
-                      "[alt], [stockpile] or an event month [YYYY-MM])",
-                      key);
+                      "resim: --set %.120s: the explorer sets levers only, not [%s] (fixed when "
+                      "the server starts, or read by ensembles only)",
+                      key, section);
     return -1;
 }
