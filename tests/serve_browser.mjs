@@ -169,6 +169,7 @@ try {
     'downloaded scenario names its base and the changed keys');
 
   mkdirSync('out', { recursive: true });
+  await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
   await page.screenshot({ path: 'out/explorer.png', fullPage: false });
   if (process.env.RESIM_UPDATE_DOCS === '1') copyFileSync('out/explorer.png', 'docs/explorer.png');
   console.log('screenshot: out/explorer.png');
