@@ -589,22 +589,33 @@ static json_t *run_json(const serve_api *api, const request *q, const double *ou
             if (q->metric[k])
                 json_array_append_new(cols, json_string(resim_metric_names[k]));
     }
+    /* Repeated labels are shared values, not one allocation per row. */
+    json_t *el_name[RESIM_MAX_ELEMENTS] = {0}, *gr_name[1 + RESIM_NSTATUSES] = {0};
+    for (size_t e = 0; ok && e < sc->n_elements; e++)
+        ok = (el_name[e] = json_string(resim_scenario_symbol(sc, e))) != NULL;
+    for (size_t g = 0; ok && g < G && g <= RESIM_NSTATUSES; g++)
+        ok = (gr_name[g] = json_string(cli_group_name(sc, q->by, g))) != NULL;
     for (int t = 0; ok && t < sc->months; t++) {
-        json_t *d = date_text(sc->start + t);
+        json_t *d = date_text(sc->start + t), *m = json_integer(t);
         for (size_t e = 0; e < sc->n_elements; e++)
             for (size_t g = 0; g < G; g++) {
                 const double *row = out + (size_t)t * cells + (e * G + g) * RESIM_NMETRICS;
                 json_array_append(date, d);
-                json_array_append_new(month, json_integer(t));
-                json_array_append_new(elem, json_string(resim_scenario_symbol(sc, e)));
-                json_array_append_new(group, json_string(cli_group_name(sc, q->by, g)));
+                json_array_append(month, m);
+                json_array_append(elem, el_name[e]);
+                json_array_append(group, gr_name[g]);
                 for (int k = 0; k < RESIM_NMETRICS; k++)
                     if (metric[k] != NULL)
                         /* NaN (cover_days without demand) is an empty CSV field: null. */
                         json_array_append_new(metric[k], isfinite(row[k]) ? json_real(row[k]) : json_null());
             }
         json_decref(d);
+        json_decref(m);
     }
+    for (size_t e = 0; e < RESIM_MAX_ELEMENTS; e++)
+        json_decref(el_name[e]);
+    for (size_t g = 0; g <= RESIM_NSTATUSES; g++)
+        json_decref(gr_name[g]);
     size_t rows = (size_t)sc->months * sc->n_elements * G;
     if (ok)
         ok = json_array_size(date) == rows && json_array_size(group) == rows;
