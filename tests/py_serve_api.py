@@ -275,6 +275,37 @@ finally:
         out, err = server.communicate()
 check(server.returncode == 0, f"SIGTERM stops the server cleanly (exit {server.returncode}) {err.strip()}")
 
+# ---------------------------------------------------------------- slow clients
+import socket
+server, port = start(SCENARIO, "--port", "0", "--timeout", "1")
+try:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 40\r\n\r\n" % port)
+        # A byte every 0.3 s: never idle for 1 s, but 9 s for the whole body.
+        sent = 0
+        try:
+            for k in range(30):
+                time.sleep(0.3)
+                s.sendall(b" ")
+                sent += 1
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    check(sent < 30, f"a body that trickles in for over --timeout 1 s is cut off (after {sent} bytes, "
+          f"{0.3 * sent:.1f} s)")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 40\r\n\r\n" % port)
+        t = time.perf_counter()
+        answer = s.recv(4096)
+        waited = time.perf_counter() - t
+    check(not answer.startswith(b"HTTP/1.1 200") and waited < 10,
+          f"an idle connection is closed after --timeout 1 s (after {waited:.1f} s)")
+    status, _, data = request(port, "POST", "/api/run", {"metrics": ["availability"]})
+    check(status == 200, "the server still answers after them")
+finally:
+    server.send_signal(signal.SIGTERM)
+    server.communicate(timeout=30)
+check(server.returncode == 0, f"SIGTERM stops the server cleanly (exit {server.returncode})")
+
 # ---------------------------------------------------------------- command line
 r = subprocess.run([RESIM, "serve", "--bind", "nowhere"], capture_output=True, text=True)
 check(r.returncode == 2 and r.stderr.count("\n") == 1, "a bad --bind is a usage error: " + r.stderr.strip())

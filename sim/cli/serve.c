@@ -9,20 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "serve.h"
 #include "serve_assets.h"
 
-/* Connections served at once, idle seconds before one is closed, threads. */
+/* Connections served at once, and threads serving them. */
 #define SERVE_CONNECTIONS 64
-#define SERVE_IDLE_SECONDS 10
 #define SERVE_THREADS 4
 /* Memory MHD may use per connection for headers and buffers. */
 #define SERVE_CONNECTION_MEMORY (128 * 1024)
 
 static const char serve_help[] =
-    "usage: resim serve [SCENARIO] [--port N] [--bind ADDRESS] [--runs N]\n"
+    "usage: resim serve [SCENARIO] [--port N] [--bind ADDRESS] [--runs N] [--timeout S]\n"
     "\n"
     "Serves the explorer: a page with sliders for the scenario's levers and charts\n"
     "that redraw as they move, and its JSON API (/api/levers, /api/run,\n"
@@ -34,17 +34,21 @@ static const char serve_help[] =
     "  --bind ADDRESS    address to listen on (default 127.0.0.1, this machine only)\n"
     "  --runs N          runs computed at once (default 2); a request that waits\n"
     "                    more than 5 s for one is answered 503\n"
+    "  --timeout S       seconds a request may take to arrive, and a connection\n"
+    "                    may stay idle (default 10)\n"
     "\n"
     "Stops on Ctrl-C (SIGINT) or SIGTERM.\n";
 
 typedef struct server {
     serve_api *api;
+    unsigned timeout; /* seconds a request may take to arrive, and a connection may idle */
     unsigned short port;
     int loopback; /* bound to a loopback address: Host must name it */
 } server;
 
 /* One request's body as it arrives. */
 typedef struct upload {
+    struct timespec start;
     char *body;
     size_t len, cap;
     int too_big;
@@ -116,6 +120,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if ((u = calloc(1, sizeof *u)) == NULL)
             return MHD_NO;
         *con_cls = u;
+        clock_gettime(CLOCK_MONOTONIC, &u->start);
         if (!host_ok(s, c)) {
             serve_reply_error(&r, 403, "resim: this server answers requests for 127.0.0.1 or localhost only");
             return send_reply(c, &r, 1);
@@ -131,6 +136,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* A body that trickles in is cut off (the connection is closed; MHD
+         * sends no answer in the middle of an upload): the whole request must
+         * arrive within the timeout, not only each piece of it. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - u->start.tv_sec > (time_t)s->timeout)
+            return MHD_NO;
         if (u->too_big || u->len + n > SERVE_MAX_BODY) {
             u->too_big = 1;
             return MHD_YES;
@@ -234,7 +246,7 @@ static int whole_arg(const char *name, const char *v, unsigned long lo, unsigned
 int cli_serve(int argc, char **argv)
 {
     const char *scenario = NULL, *bind = "127.0.0.1";
-    unsigned long port = 8080, runs = 2;
+    unsigned long port = 8080, runs = 2, timeout = 10;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r, code;
@@ -251,6 +263,9 @@ int cli_serve(int argc, char **argv)
             bind = v;
         } else if ((r = cli_opt(argc, argv, &i, "--runs", &v)) != 0) {
             if (r < 0 || (code = whole_arg("--runs", v, 1, 64, &runs)) != 0)
+                return EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--timeout", &v)) != 0) {
+            if (r < 0 || (code = whole_arg("--timeout", v, 1, 3600, &timeout)) != 0)
                 return EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             return cli_usage("unknown option '%s'", argv[i]);
@@ -277,6 +292,7 @@ int cli_serve(int argc, char **argv)
         scenario = default_scenario(dflt, sizeof dflt);
     resim_error err = {0};
     server s = {0};
+    s.timeout = (unsigned)timeout;
     s.api = serve_api_alloc(scenario, runs, 5000, &err);
     if (s.api == NULL)
         return cli_fail(&err);
@@ -296,7 +312,7 @@ int cli_serve(int argc, char **argv)
         MHD_OPTION_SOCK_ADDR, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)SERVE_THREADS,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SERVE_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVE_IDLE_SECONDS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_CONNECTION_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
         MHD_OPTION_END);
