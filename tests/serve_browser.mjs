@@ -173,6 +173,24 @@ try {
   await page.screenshot({ path: 'out/explorer.png', fullPage: false });
   if (process.env.RESIM_UPDATE_DOCS === '1') copyFileSync('out/explorer.png', 'docs/explorer.png');
   console.log('screenshot: out/explorer.png');
+
+  // A switch and a new month: the timed change moves to the month chosen.
+  await page.click('#lever-stockpile_enabled');
+  await waitDrawn(page);
+  await page.selectOption('#from-month', '2027-01');
+  await waitDrawn(page);
+  const after = await page.evaluate(() => ({
+    changes: [...window.explorer.changes.entries()],
+    command: document.getElementById('command').textContent,
+    dy: window.explorer.charts.availability.data[1 + 2 * window.explorer.levers.scenario.elements.indexOf('Dy')],
+  }));
+  check(after.command.includes(' --set 2027-01.approval.watch=' + approvalValue) &&
+    !after.command.includes('2026-07.') && after.command.includes(' --set stockpile.enabled=0'),
+    'the switch and the month change the command: ' + after.command);
+  const csv2 = parseCsv(runCommand(after.command)).filter((r) => r.element === 'Dy' && r.group === 'all');
+  const worst2 = Math.max(...csv2.map((r, t) => Math.abs(Number(r.availability) - after.dy[t])));
+  check(csv2.length === 48 && worst2 <= 1e-9, `after them the Dy chart equals resim run --set (largest difference ${worst2})`);
+
   check((await page.evaluate(() => window.explorer.errors)) === 0, 'no request failed');
 } finally {
   await browser.close();

@@ -22,11 +22,13 @@ const SHOWN = [
     { match: 'stockpile.enabled' },
     { match: 'stockpile.tonnes.{el}', top: 200 },
   ] },
-  { group: 'Substitution and precautionary cover', items: [
-    { match: 'substitution.*', top: 1 },
-    { match: 'demand.substitution*', top: 1 },
-    { match: 'policy.precaution*', timed: true, top: 12 },
-    { match: 'precaution.*', top: 12 },
+  // Model version 2 (docs/model.md sections 10-13), shown once the lever table has them.
+  { group: 'Substitution, precaution, general licences', items: [
+    { match: '*.substitution.rate', top: 0.5 },
+    { match: '*.substitution.cap' },
+    { match: '*.precaution_months.*', timed: true, top: 12 },
+    { match: '*.general_licence.*', timed: true },
+    { match: 'stockpile.decision_months', top: 12 },
   ] },
 ];
 
@@ -69,7 +71,7 @@ function baselineValue(l, spec) {
   const from = $('from-month').value;
   const eventOnly = l.event_only;
   let v = eventOnly ? (l.default != null ? l.default : 0) : l.value;
-  if (!spec.timed) return v;
+  if (!timed(spec, l)) return v;
   const t = monthIndex(from);
   for (const ev of explorer.levers.timeline) {
     if (ev.lever !== id) continue;
@@ -80,9 +82,11 @@ function baselineValue(l, spec) {
 }
 
 // The --set keys a slider writes.
+function timed(spec, l) { return spec.timed && (l.event || l.event_only); }
+
 function keysOf(slider) {
   const from = $('from-month').value;
-  return slider.levers.map((l) => slider.spec.timed ? from + '.' + l.key : leverId(l));
+  return slider.levers.map((l) => timed(slider.spec, l) ? from + '.' + l.key : leverId(l));
 }
 
 const sliders = [];
