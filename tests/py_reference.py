@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of the deterministic model in MODEL.md.
+"""Independent reference implementation of the deterministic model in docs/model.md.
 
 Usage: python3 tests/py_reference.py /path/to/build/resim   (from the repo root)
 
-Written from MODEL.md (sections 1-7), data/README.md and the scenario INI
+Written from docs/model.md (sections 1-7), data/README.md and the scenario INI
 grammar only; it does not share code or structure with sim/core.  Every
 application (importer, element, filing month) is stored separately with its
 own review-delay kernel.  The engine's CSV is compared cell by cell with

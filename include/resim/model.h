@@ -1,5 +1,5 @@
 /*
- * model.h - the monthly engine (MODEL.md sections 1-7, deterministic mode).
+ * model.h - the monthly engine (docs/model.md sections 1-7, deterministic mode).
  *
  * The caller owns the loop: resim_model_init sets the start state at the
  * first simulated month (-warmup), and each resim_model_step simulates one
@@ -15,7 +15,7 @@
 #include "resim/error.h"
 #include "resim/scenario.h"
 
-/* The metric columns of MODEL.md section 7, in output order. */
+/* The metric columns of docs/model.md section 7, in output order. */
 #define RESIM_METRIC_LIST(X)            \
     X(DEMAND, "demand")                 \
     X(REQUIREMENT, "requirement")       \
@@ -50,7 +50,7 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
 void resim_model_free(resim_model *m); /* accepts NULL */
 
 /*
- * Switches the stochastic mode of MODEL.md section 8 on (or off with NULLs)
+ * Switches the stochastic mode of docs/model.md section 8 on (or off with NULLs)
  * before resim_model_init: `lots` draws lot decision months and approvals,
  * `lists` the random list process of the scenario's [list_process]. The
  * generators belong to the caller, who positions them per replicate.
@@ -61,7 +61,7 @@ void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists);
 void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx);
 
 /*
- * Sets the start state of sc (MODEL.md section 6) at month -warmup, after
+ * Sets the start state of sc (docs/model.md section 6) at month -warmup, after
  * the events dated on or before it. sc must have the element and importer
  * counts the model was allocated for and must outlive the run. May grow the
  * decision ring when sc's review delays are longer than any seen before.
@@ -80,6 +80,21 @@ size_t resim_model_groups(const resim_model *m);
  * in table order (by importer). cover_days is NaN where demand is 0.
  */
 void resim_model_step(resim_model *m, double *out);
+
+/* Receives month t (>= 0) of a run: E x G rows as resim_model_step writes
+ * them. Returns RESIM_OK to go on; anything else stops the run. */
+typedef int (*resim_month_fn)(void *ctx, int t, const double *out);
+
+/*
+ * Steps a model set up by resim_model_init to the end of its scenario, one
+ * resim_model_step a month. Warm-up months go to scratch and are not passed
+ * on. Month t >= 0 goes to series + t * cells when series is not NULL
+ * (cells = E x G x RESIM_NMETRICS), else to scratch; then fn, when not
+ * NULL, receives it. scratch holds one month (E x G rows). Returns RESIM_OK
+ * or the first status other than RESIM_OK that fn returned.
+ */
+int resim_model_run(resim_model *m, double *scratch, double *series, resim_month_fn fn,
+                    void *ctx);
 
 /* Current list status of every importer (for tests and reports). */
 const unsigned char *resim_model_status(const resim_model *m);

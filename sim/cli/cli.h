@@ -1,4 +1,8 @@
-/* cli.h - shared pieces of the resim command line (private). */
+/*
+ * cli.h - what the subcommands of the resim command line share (private):
+ * exit codes, option parsing, errors, the scenario loader and the entry
+ * point of each subcommand. Defined in common.c; rows.h has the CSV rows.
+ */
 #ifndef RESIM_CLI_H
 #define RESIM_CLI_H
 
@@ -6,6 +10,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "resim/ensemble.h"
 #include "resim/error.h"
 #include "resim/iniread.h"
 #include "resim/model.h"
@@ -14,7 +19,8 @@
 /* Exit codes: documented in `resim help` and the README. */
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
-#include "resim/ensemble.h"
+/* Most worker threads any subcommand starts (--threads). */
+#define CLI_MAX_THREADS 1024
 
 /*
  * A scenario read from disk with its overrides applied (ini, which may hold
@@ -55,19 +61,15 @@ int cli_usage(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* The one parser of whole numbers: digits only, in [lo, hi]; 0 or -1. */
+int cli_whole(const char *s, unsigned long long lo, unsigned long long hi,
+              unsigned long long *out);
 /* Parses --quantiles (increasing, in [0, 1]); returns 0 or an exit code. */
 int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n);
 /* Column suffix of quantile q: 0.05 -> "p05", 0.025 -> "p2.5". */
 void cli_quantile_name(char *buf, size_t n, double q);
 /* Prints an error record to stderr; returns the exit code for it. */
 int cli_fail(const resim_error *err);
-
-/* Writes a CSV header / one month's rows of a run; replicate < 0 leaves the
- * replicate column out. */
-void cli_write_header(FILE *fp, int with_replicate);
-void cli_write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, size_t G, int t,
-                     const double *out, long replicate);
-const char *cli_group_name(const resim_scenario *sc, resim_grouping by, size_t g);
 
 /* Options of `resim run` (the ensemble ones apply with --replicates). */
 typedef struct run_args {

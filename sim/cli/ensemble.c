@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rows.h"
 #include "resim/csvout.h"
 #include "resim/rng.h"
 #include "resim/sidecar.h"
@@ -67,8 +68,8 @@ static int run_chunk(chunk_job *j, size_t nthreads, resim_error *err)
 {
     atomic_store(&j->next, 0);
     j->failed_at = j->count;
-    pthread_t tid[1024];
-    thread_arg ta[1024];
+    pthread_t tid[CLI_MAX_THREADS];
+    thread_arg ta[CLI_MAX_THREADS];
     size_t started = 0;
     for (size_t k = 1; k < nthreads; k++) {
         ta[k] = (thread_arg){j, j->workers[k]};

@@ -1,24 +1,20 @@
 /* run.c - `resim run` and `resim check`: one deterministic scenario. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "rows.h"
 #include "resim/csvout.h"
-#include "resim/csvread.h"
+#include "resim/number.h"
 #include "resim/outcome.h"
 #include "resim/sidecar.h"
 
 /* A whole non-negative number for option `name`; returns 0 or an exit code. */
 static int whole(const char *name, const char *v, unsigned long long max, unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*v == '\0' || *v == '-' || *end != '\0' || errno != 0 || x > max)
+    if (cli_whole(v, 0, max, out) != 0)
         return cli_usage("%s takes a whole number up to %llu, not '%s'", name, max, v);
-    *out = x;
     return 0;
 }
 
@@ -38,7 +34,7 @@ static int parse_ensemble(int argc, char **argv, int *i, run_args *a)
         if (r > 0)
             code = whole("--seed", v, UINT64_MAX, &a->seed);
     } else if ((r = cli_opt(argc, argv, i, "--threads", &v)) != 0) {
-        if (r > 0 && (code = whole("--threads", v, 1024, &x)) == 0) {
+        if (r > 0 && (code = whole("--threads", v, CLI_MAX_THREADS, &x)) == 0) {
             a->threads = (unsigned long)x;
             if (x == 0)
                 code = cli_usage("--threads must be at least 1");
@@ -133,43 +129,25 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
     return 0;
 }
 
-void cli_write_header(FILE *fp, int with_replicate)
-{
-    fputs(with_replicate ? "scenario,replicate,date,month,element,group"
-                         : "scenario,date,month,element,group", fp);
-    for (int k = 0; k < RESIM_NMETRICS; k++)
-        fprintf(fp, ",%s", resim_metric_names[k]);
-    fputc('\n', fp);
-}
+/* Where each month of a single run goes: the CSV and the summary. */
+typedef struct run_month_ctx {
+    FILE *fp;
+    const resim_scenario *sc;
+    resim_grouping by;
+    size_t G;
+    resim_outcome *oc; /* one per element, of the `all` rows */
+} run_month_ctx;
 
-const char *cli_group_name(const resim_scenario *sc, resim_grouping by, size_t g)
-{
-    if (g == 0)
-        return "all";
-    if (by == RESIM_BY_STATUS)
-        return resim_status_names[g - 1];
-    return sc->data->importer_id[g - 1];
-}
+/* Availability threshold of the --summary measures. */
+#define SUMMARY_THRESHOLD 0.9
 
-void cli_write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, size_t G, int t,
-                     const double *out, long replicate)
+static int run_month(void *ctx, int t, const double *out)
 {
-    char date[8];
-    resim_date_format(sc->start + t, date);
-    for (size_t e = 0; e < sc->n_elements; e++)
-        for (size_t g = 0; g < G; g++) {
-            const double *row = out + (e * G + g) * RESIM_NMETRICS;
-            resim_csv_text(fp, sc->name);
-            if (replicate >= 0)
-                fprintf(fp, ",%ld", replicate);
-            fprintf(fp, ",%s,%d,%s,", date, t, resim_scenario_symbol(sc, e));
-            resim_csv_text(fp, cli_group_name(sc, by, g));
-            for (int k = 0; k < RESIM_NMETRICS; k++) {
-                fputc(',', fp);
-                resim_csv_number(fp, row[k]);
-            }
-            fputc('\n', fp);
-        }
+    const run_month_ctx *c = ctx;
+    cli_write_month(c->fp, c->sc, c->by, c->G, t, out, -1);
+    for (size_t e = 0; e < c->sc->n_elements; e++)
+        resim_outcome_add(&c->oc[e], t, out + e * c->G * RESIM_NMETRICS, SUMMARY_THRESHOLD);
+    return RESIM_OK;
 }
 
 static void print_summary(FILE *fp, const resim_scenario *sc, const resim_outcome *oc)
@@ -247,16 +225,9 @@ int cli_run(int argc, char **argv)
     if (sc->has_list_process)
         cli_warn(NULL, "[list_process] applies to ensembles (--replicates) only; ignored");
     cli_write_header(o.fp, 0);
-    while (resim_model_month(m) < sc->months) {
-        int t = resim_model_month(m);
-        resim_model_step(m, out);
-        if (t < 0)
-            continue;
-        cli_write_month(o.fp, sc, a.by, G, t, out, -1);
-        for (size_t e = 0; e < sc->n_elements; e++)
-            resim_outcome_add(&oc[e], t, out + e * G * RESIM_NMETRICS, 0.9);
-    }
-    if ((rc = resim_out_commit(&o, &err)) != RESIM_OK)
+    run_month_ctx mc = {o.fp, sc, a.by, G, oc};
+    if ((rc = resim_model_run(m, out, NULL, run_month, &mc)) != RESIM_OK ||
+        (rc = resim_out_commit(&o, &err)) != RESIM_OK)
         goto done;
     if (a.output != NULL && strcmp(a.output, "-") != 0)
         rc = write_sidecar(a.output, sc, argc, argv, &err);

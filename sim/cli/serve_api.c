@@ -15,6 +15,7 @@
 #include "resim/csvread.h"
 #include "resim/ensemble.h"
 #include "resim/outcome.h"
+#include "rows.h"
 #include "serve_levers.h"
 
 /* One run slot: a model per grouping, kept from run to run so review-delay

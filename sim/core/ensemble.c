@@ -154,10 +154,8 @@ int resim_worker_run(resim_worker *w, const resim_ini *base, const resim_uncerta
         return rc;
     }
     rc = resim_model_init(w->model, &sc, err);
-    while (rc == RESIM_OK && resim_model_month(w->model) < sc.months) {
-        int t = resim_model_month(w->model);
-        resim_model_step(w->model, t < 0 ? w->month : out + (size_t)t * w->cells);
-    }
+    if (rc == RESIM_OK)
+        rc = resim_model_run(w->model, w->month, out, NULL, NULL);
     resim_scenario_free(&sc);
     resim_ini_free(&ini);
     return rc;

@@ -1,5 +1,5 @@
 /*
- * model.c - one month of MODEL.md section 5 for every importer and element,
+ * model.c - one month of docs/model.md section 5 for every importer and element,
  * from the start state of section 6. Pure computation into caller-owned
  * arrays: no I/O, and nothing allocated after resim_model_init.
  */
@@ -18,7 +18,7 @@
 const char *const resim_metric_names[RESIM_NMETRICS] = {RESIM_METRIC_LIST(RESIM_METRIC_NAME)};
 #undef RESIM_METRIC_NAME
 
-/* A cached kernel (MODEL.md section 4) for one review-delay setting. */
+/* A cached kernel (docs/model.md section 4) for one review-delay setting. */
 typedef struct kentry {
     double mu, cv;
     size_t cap, first, end;
@@ -61,7 +61,7 @@ struct resim_model {
     resim_warn_fn warn;
     void *warn_ctx;
 
-    /* Stochastic mode (MODEL.md section 8); NULL generators: deterministic. */
+    /* Stochastic mode (docs/model.md section 8); NULL generators: deterministic. */
     gsl_rng *lots_rng, *list_rng;
     double *ring_lots;       /* [E*N*K]: lots to be decided, by month mod K */
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
@@ -69,7 +69,7 @@ struct resim_model {
 
 enum { S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
 
-/* Orders importers for list moves (MODEL.md section 3) by insertion sort,
+/* Orders importers for list moves (docs/model.md section 3) by insertion sort,
  * which is stable and needs no global comparator state. */
 static void sort_exposure(size_t *idx, const double *x, size_t n, int descending)
 {
@@ -291,7 +291,7 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
     m->warn(m->warn_ctx, msg);
 }
 
-/* list.add / list.remove (MODEL.md section 3): deterministic by exposure. */
+/* list.add / list.remove (docs/model.md section 3): deterministic by exposure. */
 static void list_move(resim_model *m, const resim_event *ev)
 {
     size_t want = (size_t)ev->value, moved = 0;
@@ -355,13 +355,13 @@ static void apply_events(resim_model *m, int t)
 
 /* ------------------------------------------------------------ supply */
 
-/* D_e(t), MODEL.md section 5 step 2. */
+/* D_e(t), docs/model.md section 5 step 2. */
 static double national_demand(const resim_levers *lv, size_t x, int t)
 {
     return lv->base_tpy[x] / 12 * pow(1 + lv->growth[x], t / 12.0);
 }
 
-/* A_e(t), MODEL.md section 5 step 3. */
+/* A_e(t), docs/model.md section 5 step 3. */
 static double alt_capacity(const resim_model *m, size_t e, int t)
 {
     const resim_scenario *sc = m->sc;
@@ -522,7 +522,7 @@ static void file_expected(const resim_model *m, double *ring, int s, size_t pos,
 }
 
 /*
- * Stochastic filing (MODEL.md section 8): the application splits into
+ * Stochastic filing (docs/model.md section 8): the application splits into
  * ceil(a / lot) equal lots, and a multinomial draw over the kernel's bins
  * (and the mass decided after the horizon) gives each lot its month.
  */
@@ -740,4 +740,19 @@ void resim_model_step(resim_model *m, double *out)
             finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
     }
     m->t++;
+}
+
+int resim_model_run(resim_model *m, double *scratch, double *series, resim_month_fn fn,
+                    void *ctx)
+{
+    int rc = RESIM_OK;
+    const size_t cells = m->E * m->G * RESIM_NMETRICS;
+    while (rc == RESIM_OK && m->t < m->sc->months) {
+        int t = m->t;
+        double *out = t >= 0 && series != NULL ? series + (size_t)t * cells : scratch;
+        resim_model_step(m, out);
+        if (t >= 0 && fn != NULL)
+            rc = fn(ctx, t, out);
+    }
+    return rc;
 }

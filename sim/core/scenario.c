@@ -1,6 +1,6 @@
 /*
  * scenario.c - resolves raw INI entries against the data tables into initial
- * levers and a dated event timeline (MODEL.md section 3). Pure: no I/O.
+ * levers and a dated event timeline (docs/model.md section 3). Pure: no I/O.
  */
 #include "resim/scenario.h"
 

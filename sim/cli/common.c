@@ -1,0 +1,143 @@
+/*
+ * common.c - what every subcommand shares: option matching, the one parser
+ * of whole numbers, usage and input errors, warnings, and loading a
+ * scenario with its overrides.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "resim/number.h"
+
+int cli_usagev(const char *hint, const char *fmt, va_list ap)
+{
+    fputs("resim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (%s)\n", hint);
+    return EXIT_USAGE;
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_usagev("try 'resim help'", fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const resim_error *err)
+{
+    fprintf(stderr, "resim: %s\n", err->msg);
+    return err->status == RESIM_EUSAGE ? EXIT_USAGE : EXIT_INPUT;
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        cli_usage("option %s needs a value", name);
+        return -1;
+    }
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_whole(const char *s, unsigned long long lo, unsigned long long hi,
+              unsigned long long *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", v);
+    *n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        double x;
+        if (resim_parse_double(tok, &x) != 0 || x < 0 || x > 1)
+            return cli_usage("--quantiles takes numbers in [0, 1], not '%s'", tok);
+        if (*n == max)
+            return cli_usage("--quantiles takes at most %zu values", max);
+        if (*n > 0 && x <= q[*n - 1])
+            return cli_usage("--quantiles must be increasing");
+        q[(*n)++] = x;
+    }
+    if (*n == 0)
+        return cli_usage("--quantiles needs at least one value");
+    return 0;
+}
+
+void cli_quantile_name(char *buf, size_t n, double q)
+{
+    double pct = q * 100;
+    if (pct == (double)(long)pct)
+        snprintf(buf, n, "p%02ld", (long)pct);
+    else
+        snprintf(buf, n, "p%g", pct);
+}
+
+void cli_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "resim: warning: %s\n", msg);
+}
+
+int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int rc = resim_ini_read(&s->ini, o->scenario, err);
+    for (size_t k = 0; rc == RESIM_OK && k < o->n_sets; k++)
+        rc = resim_ini_set(&s->ini, o->sets[k], err);
+    if (rc == RESIM_OK && o->warmup != NULL)
+        rc = resim_ini_put(&s->ini, "scenario", "warmup_months", o->warmup, "--warmup", 0, err);
+    char dir[RESIM_PATH_MAX];
+    if (rc == RESIM_OK) {
+        resim_scenario_data_dir(&s->ini, dir, sizeof dir);
+        rc = resim_data_load(&s->data, dir, err);
+    }
+    /* Distributions are drawn per replicate; the single run takes their central values. */
+    if (rc == RESIM_OK)
+        rc = resim_uncertain_scan(&s->ini, &s->data, &s->u, err);
+    if (rc == RESIM_OK)
+        rc = resim_ini_copy(&s->central, &s->ini, err);
+    if (rc == RESIM_OK)
+        rc = resim_uncertain_central(&s->central, &s->u, err);
+    if (rc == RESIM_OK)
+        rc = resim_scenario_resolve(&s->sc, &s->central, &s->data, cli_warn, NULL, err);
+    if (rc != RESIM_OK)
+        cli_unload(s);
+    return rc;
+}
+
+void cli_unload(cli_scenario *s)
+{
+    resim_scenario_free(&s->sc);
+    resim_uncertain_free(&s->u);
+    resim_data_free(&s->data);
+    resim_ini_free(&s->central);
+    resim_ini_free(&s->ini);
+}
+
