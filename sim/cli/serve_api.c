@@ -322,8 +322,11 @@ static int parse_request(const char *body, size_t len, request *q, serve_reply *
                 serve_reply_error(r, 400, "resim: --set %.120s: the value must be one line of at most 160 characters, without ';'", name);
                 goto done;
             }
-            if (serve_levers_check(name, text, r) != 0)
+            char why[300];
+            if (serve_levers_check(name, why, sizeof why) != 0) {
+                serve_reply_error(r, 400, "%s", why);
                 goto done;
+            }
             size_t need = strlen(name) + strlen(text) + 2;
             char *a = malloc(need);
             if (a == NULL || json_object_set_new(q->set, name, json_string(text)) != 0) {

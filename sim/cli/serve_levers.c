@@ -221,9 +221,8 @@ json_t *serve_levers_json(const resim_scenario *sc, const char *path, const char
     return root;
 }
 
-int serve_levers_check(const char *key, const char *value, serve_reply *r)
+int serve_levers_check(const char *key, char *why, size_t n_why)
 {
-    (void)value;
     const char *dot = strchr(key, '.');
     size_t n = (size_t)(dot - key);
     char section[32];
@@ -234,9 +233,9 @@ int serve_levers_check(const char *key, const char *value, serve_reply *r)
     if (n < sizeof section - 1 && strcmp(section, "scenario") != 0 &&
         !(resim_lever_section_known(section, 0) && !resim_lever_section_known(section, 1)))
         return 0; /* a lever section, or an unknown one the resolver names */
-    serve_reply_error(r, 400,
-                      "resim: --set %.120s: the explorer sets levers only, not [%s] (fixed when "
-                      "the server starts, or read by ensembles only)",
-                      key, section);
+    snprintf(why, n_why,
+             "resim: --set %.120s: the explorer sets levers only, not [%s] (fixed when the "
+             "server starts, or read by ensembles only)",
+             key, section);
     return -1;
 }

@@ -16,9 +16,9 @@ json_t *serve_levers_json(const resim_scenario *sc, const char *path, const char
 
 /*
  * Whether the explorer may set key (SECTION.KEY): levers and dated events
- * only, never [scenario] (which names files and sizes the run). Returns 0,
- * or -1 with r set to a 400 answer.
+ * only, never [scenario] (which names files and sizes the run) nor what
+ * ensembles alone read. Returns 0, or -1 with the reason in why (one line).
  */
-int serve_levers_check(const char *key, const char *value, serve_reply *r);
+int serve_levers_check(const char *key, char *why, size_t n_why);
 
 #endif
