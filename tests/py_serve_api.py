@@ -10,6 +10,7 @@ succeed and each gets its own result; SIGTERM stops the server cleanly.
   tests/py_serve_api.py RESIM_BINARY
 """
 
+import collections
 import csv
 import http.client
 import io
@@ -301,6 +302,41 @@ try:
           f"an idle connection is closed after --timeout 1 s (after {waited:.1f} s)")
     status, _, data = request(port, "POST", "/api/run", {"metrics": ["availability"]})
     check(status == 200, "the server still answers after them")
+finally:
+    server.send_signal(signal.SIGTERM)
+    server.communicate(timeout=30)
+check(server.returncode == 0, f"SIGTERM stops the server cleanly (exit {server.returncode})")
+
+# ---------------------------------------------------------------- saturation
+server, port = start(SCENARIO, "--port", "0", "--runs", "1", "--wait", "0")
+try:
+    codes, lock = collections.Counter(), threading.Lock()
+    wrong = []
+
+    def burst(k):
+        for i in range(8):
+            v = f"{(k * 8 + i) % 20 / 20:.2f}"
+            status, _, data = request(port, "POST", "/api/run",
+                                      {"metrics": ["availability"], "by": "status",
+                                       "set": {"2026-07.approval.watch": v}})
+            j = json.loads(data)
+            with lock:
+                codes[status] += 1
+                if status == 200 and j["data"]["availability"] != expected[v]:
+                    wrong.append(v)
+                if status == 503 and not j["error"].startswith("resim: "):
+                    wrong.append(j)
+
+    for attempt in range(5):
+        threads = [threading.Thread(target=burst, args=(k,)) for k in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if codes[503] > 0:
+            break
+    check(codes[503] > 0 and set(codes) <= {200, 503} and not wrong,
+          f"one run at a time and no wait: the others are answered 503 ({dict(codes)}), the runs are right")
 finally:
     server.send_signal(signal.SIGTERM)
     server.communicate(timeout=30)

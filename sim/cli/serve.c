@@ -22,7 +22,8 @@
 #define SERVE_CONNECTION_MEMORY (128 * 1024)
 
 static const char serve_help[] =
-    "usage: resim serve [SCENARIO] [--port N] [--bind ADDRESS] [--runs N] [--timeout S]\n"
+    "usage: resim serve [SCENARIO] [--port N] [--bind ADDRESS] [--runs N] [--wait MS]\n"
+    "                   [--timeout S]\n"
     "\n"
     "Serves the explorer: a page with sliders for the scenario's levers and charts\n"
     "that redraw as they move, and its JSON API (/api/levers, /api/run,\n"
@@ -32,8 +33,9 @@ static const char serve_help[] =
     "  SCENARIO          default scenarios/japan-2026.ini\n"
     "  --port N          TCP port (default 8080; 0 picks a free one)\n"
     "  --bind ADDRESS    address to listen on (default 127.0.0.1, this machine only)\n"
-    "  --runs N          runs computed at once (default 2); a request that waits\n"
-    "                    more than 5 s for one is answered 503\n"
+    "  --runs N          runs computed at once (default 2)\n"
+    "  --wait MS         how long a request waits for a free run before it is\n"
+    "                    answered 503 (default 5000)\n"
     "  --timeout S       seconds a request may take to arrive, and a connection\n"
     "                    may stay idle (default 10)\n"
     "\n"
@@ -246,7 +248,7 @@ static int whole_arg(const char *name, const char *v, unsigned long lo, unsigned
 int cli_serve(int argc, char **argv)
 {
     const char *scenario = NULL, *bind = "127.0.0.1";
-    unsigned long port = 8080, runs = 2, timeout = 10;
+    unsigned long port = 8080, runs = 2, timeout = 10, wait_ms = 5000;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r, code;
@@ -263,6 +265,9 @@ int cli_serve(int argc, char **argv)
             bind = v;
         } else if ((r = cli_opt(argc, argv, &i, "--runs", &v)) != 0) {
             if (r < 0 || (code = whole_arg("--runs", v, 1, 64, &runs)) != 0)
+                return EXIT_USAGE;
+        } else if ((r = cli_opt(argc, argv, &i, "--wait", &v)) != 0) {
+            if (r < 0 || (code = whole_arg("--wait", v, 0, 600000, &wait_ms)) != 0)
                 return EXIT_USAGE;
         } else if ((r = cli_opt(argc, argv, &i, "--timeout", &v)) != 0) {
             if (r < 0 || (code = whole_arg("--timeout", v, 1, 3600, &timeout)) != 0)
@@ -293,7 +298,7 @@ int cli_serve(int argc, char **argv)
     resim_error err = {0};
     server s = {0};
     s.timeout = (unsigned)timeout;
-    s.api = serve_api_alloc(scenario, runs, 5000, &err);
+    s.api = serve_api_alloc(scenario, runs, (long)wait_ms, &err);
     if (s.api == NULL)
         return cli_fail(&err);
     s.loopback = v6 ? strcmp(bind, "::1") == 0 : (ntohl(a4.sin_addr.s_addr) >> 24) == 127;
