@@ -155,6 +155,7 @@ function makeSlider(s) {
   }
   input.id = 'lever-' + (s.spec.together ? s.spec.match : leverId(l)).replace(/[^A-Za-z0-9_]/g, '_');
   input.dataset.lever = s.spec.together ? s.spec.match : leverId(l);
+  input.setAttribute('aria-label', name.textContent + (l.help ? ': ' + l.help : ''));
   div.appendChild(input);
   s.div = div;
   s.input = input;
