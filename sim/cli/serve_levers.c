@@ -22,7 +22,7 @@ static const char *const shape_names[] = {
     [RESIM_SHAPE_STATUS_ELEMENT] = "status_element",
 };
 
-static int event_only(const resim_lever *lv) { return strcmp(lv->section, RESIM_EVENT_SECTION) == 0; }
+static int event_only(const resim_lever *lv) { return lv->section->id == RESIM_SECTION_EVENT; }
 
 /* Copies src into dst with placeholder ph replaced by with; NULL `with`
  * drops ".ph" (a bare key that sets every element). */
@@ -98,10 +98,10 @@ static void add_lever(json_t *list, const resim_scenario *sc, const resim_lever 
     if (event_only(lv))
         snprintf(id, sizeof id, "%s", key);
     else
-        snprintf(id, sizeof id, "%s.%s", lv->section, key);
+        snprintf(id, sizeof id, "%s.%s", lv->section->name, key);
     double def = lv->def[ref.status >= 0 ? ref.status : 0];
     json_t *x = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:b,s:b,s:b}", "id", id, "lever",
-                          lv->name, "section", lv->section, "key", key, "shape",
+                          lv->name, "section", lv->section->name, "key", key, "shape",
                           shape_names[lv->shape], "kind", kind_names[lv->kind], "default",
                           number_or_null(def), "unit", lv->unit, "help", lv->help, "event",
                           (lv->flags & RESIM_LEVER_EVENT) != 0, "event_only", event_only(lv),
@@ -150,7 +150,8 @@ static void expand(json_t *list, const resim_scenario *sc, const resim_lever *lv
  * run), not what ensembles alone read, not an event's source text. */
 static int offered(const resim_lever *lv)
 {
-    return strcmp(lv->section, "scenario") != 0 && !(lv->flags & RESIM_LEVER_ENSEMBLE) &&
+    return lv->section->id != RESIM_SECTION_SCENARIO &&
+           !(lv->section->flags & RESIM_SECTION_ENSEMBLE_ONLY) &&
            !(event_only(lv) && lv->kind == RESIM_KIND_TEXT);
 }
 
@@ -165,7 +166,7 @@ static json_t *event_lever(const resim_scenario *sc, const resim_ini_entry *e)
     concrete_key(key, sizeof key, lv, &ref, sc->data);
     if (event_only(lv))
         return json_string(key);
-    snprintf(id, sizeof id, "%s.%s", lv->section, key);
+    snprintf(id, sizeof id, "%s.%s", lv->section->name, key);
     return json_string(id);
 }
 
@@ -227,12 +228,12 @@ int serve_levers_check(const char *key, char *why, size_t n_why)
     size_t n = (size_t)(dot - key);
     char section[32];
     snprintf(section, sizeof section, "%.*s", (int)(n < sizeof section - 1 ? n : sizeof section - 1), key);
-    int ym;
-    if (n == 7 && resim_date_parse(section, &ym) == 0)
-        return 0; /* an event: the resolver checks the key as the command line does */
-    if (n < sizeof section - 1 && strcmp(section, "scenario") != 0 &&
-        !(resim_lever_section_known(section, 0) && !resim_lever_section_known(section, 1)))
-        return 0; /* a lever section, or an unknown one the resolver names */
+    int sec = n < sizeof section - 1 ? resim_section_of(section) : -1;
+    /* An event, a lever section, or an unknown one: the resolver checks the
+     * key as the command line does. */
+    if (sec < 0 || (sec != RESIM_SECTION_SCENARIO &&
+                    !(resim_section_get((resim_section_id)sec)->flags & RESIM_SECTION_ENSEMBLE_ONLY)))
+        return 0;
     snprintf(why, n_why,
              "resim: --set %.120s: the explorer sets levers only, not [%s] (fixed when the "
              "server starts, or read by ensembles only)",
