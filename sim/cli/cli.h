@@ -96,5 +96,6 @@ int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_fit(int argc, char **argv);
 int cli_analyze(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 #endif

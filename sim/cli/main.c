@@ -31,5 +31,7 @@ int main(int argc, char **argv)
         return cli_fit(argc - 1, argv + 1);
     if (strcmp(cmd, "analyze") == 0)
         return cli_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
 }
