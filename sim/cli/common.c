@@ -108,7 +108,7 @@ void cli_warn(void *ctx, const char *msg)
 int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
 {
     memset(s, 0, sizeof *s);
-    int rc = resim_ini_read(&s->ini, o->scenario, err);
+    int rc = resim_ini_read_scenario(&s->ini, o->scenario, err);
     for (size_t k = 0; rc == RESIM_OK && k < o->n_sets; k++)
         rc = resim_ini_set(&s->ini, o->sets[k], err);
     if (rc == RESIM_OK && o->warmup != NULL)

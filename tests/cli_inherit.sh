@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# cli_inherit.sh - scenarios built on a base file ([scenario] base = ...):
+# what a child inherits and overrides (events included), relative paths,
+# cycles and missing bases, where `resim check` says each value came from,
+# and the misspelled-key, source and list-size hints of `check`.
+#
+# Usage: bash tests/cli_inherit.sh path/to/resim   (from the repository root)
+set -u
+
+if [ $# -lt 1 ]; then
+    echo "usage: $0 path/to/resim" >&2
+    exit 2
+fi
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(pwd)
+[ -x "$bin" ] || { echo "not executable: $bin" >&2; exit 2; }
+[ -f "$root/scenarios/japan-2026.ini" ] || { echo "run from the repository root" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/resim_cli_inherit.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+no() { fail=$((fail + 1)); echo "FAIL: $*"; [ -s "$work/err" ] && sed 's/^/    stderr: /' "$work/err" | head -5; }
+check() { if "$@"; then ok; else no "$*"; fi; }
+J=$root/scenarios/japan-2026.ini
+
+# A child in another folder, base given relative to the child: without
+# overrides it is the base, byte for byte (the base's data = ../data is
+# relative to the base, not to the child).
+mkdir -p "$work/elsewhere/deeper"
+rel=$(realpath --relative-to="$work/elsewhere/deeper" "$J")
+printf '[scenario]\nbase = %s\n' "$rel" >"$work/elsewhere/deeper/same.ini"
+"$bin" run "$J" -o "$work/base.csv" 2>"$work/err" || no "base run"
+"$bin" run "$work/elsewhere/deeper/same.ini" -o "$work/same.csv" 2>"$work/err" || no "child run"
+check cmp -s "$work/base.csv" "$work/same.csv"
+
+# An event section in the child replaces keys of the base's month of the
+# same name and adds new ones; a new month adds an event: each is the same
+# run as the same keys given with --set on the base.
+c=$work/elsewhere/child.ini
+cat >"$c" <<INI
+[scenario]
+base = $J
+
+[2026-02]
+approval.watch = 0.3
+approval.control = 0.05
+
+[2027-01]
+approval.none = 0.2
+source = Nikkei (B)
+INI
+"$bin" run "$c" -o "$work/child.csv" 2>"$work/err" || no "child with events"
+"$bin" run "$J" --set 2026-02.approval.watch=0.3 --set 2026-02.approval.control=0.05 \
+    --set 2027-01.approval.none=0.2 -o "$work/set.csv" 2>"$work/err" || no "base with --set"
+check cmp -s "$work/child.csv" "$work/set.csv"
+check test -n "$(cmp "$work/child.csv" "$work/base.csv" 2>&1)"
+
+# The base's other keys of that month stay (list.add.control of 2026-02).
+"$bin" check "$c" >"$work/check.txt" 2>"$work/err" || no "check child"
+check grep -q "2026-02 .*list.add.control = .*(${J}:" "$work/check.txt"
+# check names the file and line each value and event came from.
+line=$(grep -n 'approval.watch = 0.3' "$c" | cut -d: -f1)
+check grep -q "2026-02 .*approval.watch = 0.3 .*(${c}:${line})" "$work/check.txt"
+check grep -q "policy.approval.none .*(${J}:" "$work/check.txt"
+check grep -q "stockpile.tonnes.Dy .*(data tables)" "$work/check.txt"
+check grep -q "policy.delay_cv.none .*(default)" "$work/check.txt"
+"$bin" check "$c" --set policy.approval.none=0.7 >"$work/check2.txt" 2>"$work/err"
+check grep -q "policy.approval.none .*0.7 .*(--set)" "$work/check2.txt"
+# The child's event source is text, never a distribution ("Nikkei (B)").
+check grep -q "2027-01 .*approval.none = 0.2 .*\[Nikkei (B)\]" "$work/check.txt"
+
+# Bases chain: a grandchild of japan-2026 changes one more key.
+g=$work/grand.ini
+printf '[scenario]\nbase = elsewhere/child.ini\nname = grand\n\n[stockpile]\nenabled = 0\n' >"$g"
+"$bin" run "$g" -o "$work/grand.csv" 2>"$work/err" || no "grandchild run"
+"$bin" run "$c" --set scenario.name=grand --set stockpile.enabled=0 -o "$work/grand-set.csv" \
+    2>"$work/err" || no "child with --set"
+check cmp -s "$work/grand.csv" "$work/grand-set.csv"
+
+# A data folder stated by the child is relative to the child.
+mkdir -p "$work/own"
+cp -r "$root/data" "$work/own/tables"
+printf '[scenario]\nbase = %s\ndata = tables\n' "$J" >"$work/own/own.ini"
+"$bin" check "$work/own/own.ini" >"$work/own.txt" 2>"$work/err" || no "own data"
+check grep -q "^data: $work/own/tables " "$work/own.txt"
+
+# expect_fail NAME FILE LINE PATTERN INI: run and check exit 1 with one line
+# naming FILE:LINE: and matching PATTERN.
+expect_fail() {
+    local name=$1 where=$2 pattern=$3 ini=$4 cmd
+    for cmd in run check; do
+        "$bin" "$cmd" "$ini" >/dev/null 2>"$work/err"
+        local rc=$?
+        if [ $rc -ne 1 ]; then no "$name ($cmd): exit $rc, expected 1"
+        elif [ "$(wc -l <"$work/err")" -ne 1 ]; then no "$name ($cmd): not one line"
+        elif ! grep -qF -- "$where" "$work/err"; then no "$name ($cmd): does not name $where"
+        elif ! grep -q -- "$pattern" "$work/err"; then no "$name ($cmd): no '$pattern'"
+        else ok; fi
+    done
+}
+printf '[scenario]\nname = a\nbase = b.ini\n' >"$work/a.ini"
+printf '; b\n[scenario]\nbase = ./a.ini\n' >"$work/b.ini"
+expect_fail "cycle" "$work/b.ini:3:" "cycle" "$work/a.ini"
+printf '[scenario]\nbase = self.ini\n' >"$work/self.ini"
+expect_fail "self base" "$work/self.ini:2:" "cycle" "$work/self.ini"
+printf '[scenario]\n\nbase = nowhere.ini\n' >"$work/missing.ini"
+expect_fail "missing base" "$work/missing.ini:3:" "cannot open" "$work/missing.ini"
+printf '[scenario]\nbase =\n' >"$work/empty.ini"
+expect_fail "empty base" "$work/empty.ini:2:" "base" "$work/empty.ini"
+# An error in a base names the base's file and line.
+printf '[scenario]\nbase = %s\n\n[policy]\napproval.watch = 2\n' "$J" >"$work/badv.ini"
+printf '[scenario]\nbase = badv.ini\n' >"$work/badc.ini"
+expect_fail "bad value in a base" "$work/badv.ini:5:" "approval.watch" "$work/badc.ini"
+
+echo "cli_inherit: $pass passed, $fail failed"
+[ $fail -eq 0 ]
