@@ -114,5 +114,35 @@ printf '[scenario]\nbase = %s\n\n[policy]\napproval.watch = 2\n' "$J" >"$work/ba
 printf '[scenario]\nbase = badv.ini\n' >"$work/badc.ini"
 expect_fail "bad value in a base" "$work/badv.ini:5:" "approval.watch" "$work/badc.ini"
 
+# A misspelled key gets the closest key of the table as a hint.
+hint() { # NAME INI-LINES... : the last line of the file is the misspelled key
+    printf '[scenario]\nbase = %s\n' "$J" >"$work/typo.ini"
+    printf '%s\n' "${@:3}" >>"$work/typo.ini"
+    local n
+    n=$(wc -l <"$work/typo.ini")
+    expect_fail "$1" "$work/typo.ini:$n:" "did you mean $2?" "$work/typo.ini"
+}
+hint "policy typo" approval.watch '[policy]' 'aproval.watch = 0.5'
+hint "event typo" approval.control '[2026-02]' 'source = x' 'approval.controll = 0.5'
+hint "event key with section" alt.lynas_my2_dy.delay_months '[2026-02]' 'source = x' \
+    'alt.lynas_my2_dy.delay_month = 3'
+hint "element key" base_tpy.Dy '[demand]' 'base_tpi.Dy = 300'
+printf '[scenario]\nbase = %s\n[policy]\nzzzz = 1\n' "$J" >"$work/far.ini"
+"$bin" check "$work/far.ini" >/dev/null 2>"$work/err"
+check grep -q "unknown key\$" "$work/err"
+
+# check warns about an event without a source and a list move that asks for
+# more importers than the list holds, naming file and line; run warns of the
+# move too.
+printf '[scenario]\nbase = %s\n\n[2027-03]\nlist.add.control = 5000\n' "$J" >"$work/warn.ini"
+"$bin" check "$work/warn.ini" >/dev/null 2>"$work/err" || no "check with warnings"
+check grep -q "warning: $work/warn.ini:5: \[2027-03\] has no source" "$work/err"
+check grep -q "warning: $work/warn.ini:5: .*list.add.control = 5000: only [0-9]* importers could move" "$work/err"
+check test "$(grep -c 'has no source' "$work/err")" -eq 1
+"$bin" run "$work/warn.ini" >/dev/null 2>"$work/err" || no "run with warnings"
+check grep -q "only [0-9]* importers could move" "$work/err"
+"$bin" check "$J" >/dev/null 2>"$work/err"
+check test ! -s "$work/err"
+
 echo "cli_inherit: $pass passed, $fail failed"
 [ $fail -eq 0 ]

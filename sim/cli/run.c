@@ -243,6 +243,46 @@ done:
     return rc == RESIM_OK ? 0 : cli_fail(&err);
 }
 
+/* Warns about every event section without a `source =` line. */
+static void check_sources(const resim_ini *ini)
+{
+    for (size_t k = 0; k < ini->n_sections; k++) {
+        const char *sec = ini->sections[k];
+        int ym;
+        if (resim_date_parse(sec, &ym) != 0 || resim_ini_get(ini, sec, "source") != NULL)
+            continue;
+        const resim_ini_entry *first = NULL;
+        for (size_t i = 0; i < ini->n && first == NULL; i++)
+            if (strcmp(ini->v[i].section, sec) == 0)
+                first = &ini->v[i];
+        char msg[RESIM_PATH_MAX + 128];
+        if (first != NULL && first->line > 0)
+            snprintf(msg, sizeof msg, "%s:%ld: [%s] has no source = line (where the event comes from)",
+                     first->file, first->line, sec);
+        else
+            snprintf(msg, sizeof msg, "%s: [%s] has no source = line (where the event comes from)",
+                     first != NULL ? first->file : ini->path, sec);
+        cli_warn(NULL, msg);
+    }
+}
+
+static int check_run(const resim_scenario *sc, resim_error *err)
+{
+    resim_model *m = resim_model_alloc(sc, RESIM_BY_NONE, err);
+    double *scratch = malloc(sc->n_elements * RESIM_NMETRICS * sizeof *scratch);
+    int rc = m == NULL ? RESIM_ENOMEM : RESIM_OK;
+    if (rc == RESIM_OK && scratch == NULL)
+        rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    if (rc == RESIM_OK) {
+        resim_model_set_warn(m, cli_warn, NULL);
+        if ((rc = resim_model_init(m, sc, err)) == RESIM_OK)
+            rc = resim_model_run(m, scratch, NULL, NULL, NULL);
+    }
+    free(scratch);
+    resim_model_free(m);
+    return rc;
+}
+
 int cli_check(int argc, char **argv)
 {
     run_args a;
@@ -257,6 +297,14 @@ int cli_check(int argc, char **argv)
     free(a.scen.sets);
     if (rc != RESIM_OK)
         return cli_fail(&err);
+    check_sources(&s.central);
+    /* Runs the scenario once so that list moves asking for more importers
+     * than a list holds warn here as in `run`. */
+    rc = check_run(&s.sc, &err);
+    if (rc != RESIM_OK) {
+        cli_unload(&s);
+        return cli_fail(&err);
+    }
     resim_timeline_print(stdout, &s.sc);
     if (s.u.n > 0) {
         printf("uncertain levers (drawn once per replicate; the values above are central):\n");
