@@ -38,15 +38,18 @@ static const char usage_text[] =
     "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
     "                            MPI, resume): see 'resim sweep --help'\n"
     "  merge SHARD... -o FILE    join sweep shard files into point order\n"
+    "  summary RUN.csv... [--threshold X] [--csv]\n"
+    "                            per element and group: lowest availability, shortfall,\n"
+    "                            months below X, and the change from the first file\n"
+    "  COMMAND --help            the options of one command\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
     "exit codes: 0 success, 1 bad input or failed output (one line on stderr\n"
     "names the file, line and key), 2 bad command line.\n";
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    gsl_set_error_handler_off();
     if (argc < 2)
         return cli_usage("no command given");
     const char *cmd = argv[1];
@@ -66,5 +69,20 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0)
+        return cli_summary(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    int code = dispatch(argc, argv);
+    /* Help, check and summaries go to stdout: a failed write is a failure. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("resim: cannot write to standard output\n", stderr);
+        if (code == 0)
+            code = EXIT_INPUT;
+    }
+    return code;
 }

@@ -10,6 +10,53 @@
 #include "resim/outcome.h"
 #include "resim/sidecar.h"
 
+static const char run_help[] =
+    "usage: resim run SCENARIO [options]\n"
+    "Simulates the scenario month by month and writes the monthly CSV.\n"
+    "\n"
+    "  --set SECTION.KEY=VALUE   override any scenario key (repeatable), e.g.\n"
+    "                            policy.approval.watch=0.3, 2026-02.list.add.control=40\n"
+    "  -o, --output FILE         write the CSV to FILE (via a temporary file) and run\n"
+    "                            metadata to FILE.json; default stdout\n"
+    "  --by status|importer      add rows per list status (in each month) or per importer\n"
+    "  --by status@YYYY-MM       add rows per list status as it is in that month, the\n"
+    "                            same importers in every month\n"
+    "  --warmup N                simulate N months before the start, unwritten\n"
+    "  --summary                 print per-element shortfall and availability\n"
+    "ensembles (lots, uncertain levers, random list moves):\n"
+    "  --replicates N            run N replicates; the CSV becomes a summary (mean and\n"
+    "                            quantiles of every column per row)\n"
+    "  --seed S                  random seed (default 1)\n"
+    "  --threads T               worker threads (default 1; same bytes for any T)\n"
+    "  --quantiles Q,Q,...       quantiles (default 0.05,0.25,0.5,0.75,0.95)\n"
+    "  --threshold X             report P(availability < X) (default 0.9)\n"
+    "  --window YYYY-MM:YYYY-MM  add, per element and group, P(availability < X in some\n"
+    "                            month of the window) and the distribution of the\n"
+    "                            window's lowest availability and cumulative shortfall\n"
+    "  --raw FILE                also write every replicate's rows to FILE\n"
+    "  --first-replicate F       replicates F .. F+N-1 (default 0)\n"
+    "  --memory MB               memory for exact quantiles (default 512)\n"
+    "\n"
+    "exit codes: 0 success, 1 bad input or failed output, 2 bad command line.\n";
+
+static const char check_help[] =
+    "usage: resim check SCENARIO [--set SECTION.KEY=VALUE]... [--warmup N]\n"
+    "Validates the scenario (with its bases) and prints the levers at the start, each\n"
+    "with the file and line it came from (or default, or data tables), and the\n"
+    "timeline of events with their sources. Warns about event sections without a\n"
+    "source and list moves that ask for more importers than a list holds.\n"
+    "\n"
+    "exit codes: 0 valid, 1 bad input, 2 bad command line.\n";
+
+/* Whether argv asks for help (--help or -h anywhere). */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
 /* A whole non-negative number for option `name`; returns 0 or an exit code. */
 static int whole(const char *name, const char *v, unsigned long long max, unsigned long long *out)
 {
@@ -184,6 +231,10 @@ static int write_sidecar(const char *csv, const resim_scenario *sc, int argc, ch
 
 int cli_run(int argc, char **argv)
 {
+    if (wants_help(argc, argv)) {
+        fputs(run_help, stdout);
+        return 0;
+    }
     run_args a;
     int code = parse(argc, argv, &a, 1);
     if (code != 0) {
@@ -285,6 +336,10 @@ static int check_run(const resim_scenario *sc, resim_error *err)
 
 int cli_check(int argc, char **argv)
 {
+    if (wants_help(argc, argv)) {
+        fputs(check_help, stdout);
+        return 0;
+    }
     run_args a;
     int code = parse(argc, argv, &a, 0);
     if (code != 0) {
