@@ -76,6 +76,7 @@ typedef struct run_args {
     cli_opts scen;
     const char *output;
     resim_grouping by;
+    const char *by_at;  /* --by status@YYYY-MM: the month, else NULL */
     int summary;
     unsigned long replicates, first_replicate, threads, memory_mb;
     unsigned long long seed;

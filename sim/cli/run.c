@@ -148,12 +148,19 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
         } else if (is_run && (r = cli_opt(argc, argv, &i, "--by", &v)) != 0) {
             if (r < 0)
                 return EXIT_USAGE;
-            if (strcmp(v, "status") == 0)
+            if (strcmp(v, "status") == 0) {
                 a->by = RESIM_BY_STATUS;
+            } else if (strncmp(v, "status@", 7) == 0) {
+                int ym;
+                if (resim_date_parse(v + 7, &ym) != 0)
+                    return cli_usage("--by status@ takes a month YYYY-MM, not '%s'", v + 7);
+                a->by = RESIM_BY_STATUS;
+                a->by_at = v + 7;
+            }
             else if (strcmp(v, "importer") == 0)
                 a->by = RESIM_BY_IMPORTER;
             else
-                return cli_usage("--by takes status or importer, not '%s'", v);
+                return cli_usage("--by takes status, status@YYYY-MM or importer, not '%s'", v);
         } else if (is_run && strcmp(argv[i], "--summary") == 0) {
             a->summary = 1;
         } else if (is_run && (r = parse_ensemble(argc, argv, &i, a)) != 0) {
@@ -171,6 +178,8 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
         return cli_usage("no scenario file given");
     if (a->ensemble_opts > 0 && a->replicates == 0)
         return cli_usage("ensemble options need --replicates N");
+    if (a->replicates > 0 && a->by_at != NULL)
+        return cli_usage("--by status@YYYY-MM is for single runs; ensembles take --by status");
     if (a->replicates > 0 && a->summary)
         return cli_usage("--summary is for single runs; an ensemble's CSV is its summary");
     return 0;
@@ -213,8 +222,47 @@ static void print_summary(FILE *fp, const resim_scenario *sc, const resim_outcom
     }
 }
 
-static int write_sidecar(const char *csv, const resim_scenario *sc, int argc, char **argv,
-                         resim_error *err)
+/* Stops the first run of --by status@ after its month (ctx: the month). */
+static int stop_after(void *ctx, int t, const double *out)
+{
+    (void)out;
+    return t < *(const int *)ctx ? RESIM_OK : -1;
+}
+
+/*
+ * The list status of every importer in month `at` (after that month's
+ * events), from a run of sc up to it, into status[n_importers]. Returns 0,
+ * or an exit code after printing the error.
+ */
+static int statuses_at(const resim_scenario *sc, const char *at, unsigned char *status)
+{
+    int ym;
+    resim_date_parse(at, &ym);
+    if (ym < sc->start || ym >= sc->start + sc->months) {
+        char first[8], last[8];
+        resim_date_format(sc->start, first);
+        resim_date_format(sc->start + sc->months - 1, last);
+        return cli_usage("--by status@%s: not a month of the run (%s to %s)", at, first, last);
+    }
+    resim_error err = {0};
+    resim_model *m = resim_model_alloc(sc, RESIM_BY_NONE, &err);
+    double *scratch = malloc(sc->n_elements * RESIM_NMETRICS * sizeof *scratch);
+    int rc = m == NULL ? RESIM_ENOMEM : RESIM_OK;
+    if (rc == RESIM_OK && scratch == NULL)
+        rc = resim_error_set(&err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    if (rc == RESIM_OK && (rc = resim_model_init(m, sc, &err)) == RESIM_OK) {
+        int month = ym - sc->start;
+        rc = resim_model_run(m, scratch, NULL, stop_after, &month) == -1 ? RESIM_OK : RESIM_EINVAL;
+        if (rc == RESIM_OK)
+            memcpy(status, resim_model_status(m), sc->n_importers);
+    }
+    free(scratch);
+    resim_model_free(m);
+    return rc == RESIM_OK ? 0 : cli_fail(&err);
+}
+
+static int write_sidecar(const char *csv, const resim_scenario *sc, const char *by_at, int argc,
+                         char **argv, resim_error *err)
 {
     resim_out o;
     int rc = resim_sidecar_open(&o, csv, "run", sc, argc, argv, err);
@@ -223,7 +271,10 @@ static int write_sidecar(const char *csv, const resim_scenario *sc, int argc, ch
     fputs("  \"columns\": [\"scenario\", \"date\", \"month\", \"element\", \"group\"", o.fp);
     for (int k = 0; k < RESIM_NMETRICS; k++)
         fprintf(o.fp, ", \"%s\"", resim_metric_names[k]);
-    fputs("]\n}\n", o.fp);
+    fputs("]", o.fp);
+    if (by_at != NULL) /* the status groups hold the same importers in every month */
+        fprintf(o.fp, ",\n  \"groups\": \"status@%s\"", by_at);
+    fputs("\n}\n", o.fp);
     rc = resim_out_commit(&o, err);
     resim_out_abort(&o);
     return rc;
@@ -251,6 +302,7 @@ int cli_run(int argc, char **argv)
     resim_model *m = NULL;
     double *out = NULL;
     resim_outcome *oc = NULL;
+    unsigned char *fixed = NULL;
     resim_out o = {0};
     if (cli_load(&s, &a.scen, &err) != RESIM_OK) {
         free(a.scen.sets);
@@ -261,6 +313,15 @@ int cli_run(int argc, char **argv)
     if ((m = resim_model_alloc(sc, a.by, &err)) == NULL)
         goto done;
     resim_model_set_warn(m, cli_warn, NULL);
+    if (a.by_at != NULL) {
+        if ((fixed = malloc(sc->n_importers + 1)) == NULL) {
+            rc = resim_error_set(&err, RESIM_ENOMEM, NULL, 0, "out of memory");
+            goto done;
+        }
+        if ((code = statuses_at(sc, a.by_at, fixed)) != 0)
+            goto done;
+        resim_model_set_groups(m, fixed);
+    }
     size_t G = resim_model_groups(m);
     out = malloc(sc->n_elements * G * RESIM_NMETRICS * sizeof *out);
     oc = malloc(sc->n_elements * sizeof *oc);
@@ -281,16 +342,19 @@ int cli_run(int argc, char **argv)
         (rc = resim_out_commit(&o, &err)) != RESIM_OK)
         goto done;
     if (a.output != NULL && strcmp(a.output, "-") != 0)
-        rc = write_sidecar(a.output, sc, argc, argv, &err);
+        rc = write_sidecar(a.output, sc, a.by_at, argc, argv, &err);
     if (rc == RESIM_OK && a.summary)
         print_summary(a.output != NULL && strcmp(a.output, "-") != 0 ? stdout : stderr, sc, oc);
 done:
     resim_out_abort(&o);
     free(out);
     free(oc);
+    free(fixed);
     resim_model_free(m);
     cli_unload(&s);
     free(a.scen.sets);
+    if (code != 0)
+        return code;
     return rc == RESIM_OK ? 0 : cli_fail(&err);
 }
 
