@@ -84,6 +84,8 @@ typedef struct run_args {
     size_t n_quantiles;
     double threshold;
     const char *raw;
+    const char *window;  /* --window YYYY-MM:YYYY-MM, or NULL */
+    int window_ym[2];    /* its first and last calendar month */
     int ensemble_opts; /* ensemble options other than --replicates seen */
 } run_args;
 

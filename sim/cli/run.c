@@ -102,6 +102,16 @@ static int parse_ensemble(int argc, char **argv, int *i, run_args *a)
         if (r > 0 && (resim_parse_double(v, &a->threshold) != 0 || a->threshold < 0 ||
                       a->threshold > 1))
             code = cli_usage("--threshold takes a number in [0, 1], not '%s'", v);
+    } else if ((r = cli_opt(argc, argv, i, "--window", &v)) != 0) {
+        char first[8];
+        if (r > 0 && (strlen(v) != 15 || v[7] != ':' ||
+                      (snprintf(first, sizeof first, "%.7s", v) < 0 ||
+                       resim_date_parse(first, &a->window_ym[0]) != 0) ||
+                      resim_date_parse(v + 8, &a->window_ym[1]) != 0 ||
+                      a->window_ym[1] < a->window_ym[0]))
+            code = cli_usage("--window takes FIRST:LAST, two months YYYY-MM in order, not '%s'", v);
+        else if (r > 0)
+            a->window = v;
     } else if ((r = cli_opt(argc, argv, i, "--raw", &v)) != 0) {
         if (r > 0)
             a->raw = v;
