@@ -35,17 +35,6 @@ void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size)
 
 /* ------------------------------------------------------------ sections */
 
-/* Whether a section holds levers the model keeps in resim_levers. */
-static int lever_section(const char *name)
-{
-    for (size_t i = 0; i < resim_lever_count(); i++) {
-        const resim_lever *lv = resim_lever_at(i);
-        if (lv->offset != RESIM_LEVER_NOWHERE && strcmp(lv->section, name) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------ values */
 
 static int bad(resim_error *err, const resim_ini_entry *e, int status, const char *fmt,
@@ -201,9 +190,17 @@ static void default_levers(resim_scenario *sc)
 
 static int resolve_lever_sections(resim_scenario *sc, const resim_ini *ini, resim_error *err)
 {
+    /* The sections that hold levers the model keeps in resim_levers. */
+    unsigned char keeps[RESIM_NSECTIONS] = {0};
+    for (size_t i = 0; i < resim_lever_count(); i++) {
+        const resim_lever *l = resim_lever_at(i);
+        if (l->offset != RESIM_LEVER_NOWHERE && l->section->id != RESIM_SECTION_EVENT)
+            keeps[l->section->id] = 1;
+    }
     for (size_t i = 0; i < ini->n; i++) {
         const resim_ini_entry *e = &ini->v[i];
-        if (!lever_section(e->section))
+        int sec = resim_section_of(e->section);
+        if (sec < 0 || !keeps[sec])
             continue;
         resim_lever_ref ref;
         int found = resim_lever_find(sc->data, e->section, e->key, &ref);
@@ -513,7 +510,7 @@ static void emit_number(resim_lever_fn fn, void *ctx, const char *key, double v)
 static void key_text(char *buf, size_t size, const resim_lever *l, const resim_data *d,
                      const resim_lever_ref *ref)
 {
-    size_t used = (size_t)snprintf(buf, size, "%s.", l->section);
+    size_t used = (size_t)snprintf(buf, size, "%s.", l->section->name);
     for (const char *t = l->key; *t != '\0' && used + 1 < size;) {
         const char *sub = NULL;
         size_t skip = 1;
@@ -570,7 +567,7 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
         }
         if (l->kind == RESIM_KIND_ELEMENTS) { /* the controlled set */
             char key[64], buf[256];
-            snprintf(key, sizeof key, "%s.%s", l->section, l->key);
+            snprintf(key, sizeof key, "%s.%s", l->section->name, l->key);
             buf[0] = '\0';
             for (size_t e = 0; e < sc->n_elements; e++)
                 if (lv->controlled[sc->element[e]]) {
@@ -588,7 +585,7 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
         if (l->shape == RESIM_SHAPE_ELEMENT || l->shape == RESIM_SHAPE_SOURCE)
             while (end < n && resim_lever_at(end)->offset != RESIM_LEVER_NOWHERE &&
                    resim_lever_at(end)->shape == l->shape &&
-                   strcmp(resim_lever_at(end)->section, l->section) == 0)
+                   resim_lever_at(end)->section == l->section)
                 end++;
         switch (l->shape) {
         case RESIM_SHAPE_SCALAR:
