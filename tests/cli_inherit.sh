@@ -57,14 +57,19 @@ INI
 check cmp -s "$work/child.csv" "$work/set.csv"
 check test -n "$(cmp "$work/child.csv" "$work/base.csv" 2>&1)"
 
-# The base's other keys of that month stay (list.add.control of 2026-02).
+# The base's other keys of that month stay, from the base's file.
 "$bin" check "$c" >"$work/check.txt" 2>"$work/err" || no "check child"
-check grep -q "2026-02 .*list.add.control = .*(${J}:" "$work/check.txt"
+"$bin" check "$J" >"$work/check-base.txt" 2>"$work/err" || no "check base"
+kept=$(grep -E '^  2026-02 ' "$work/check-base.txt" | grep -vE ' approval\.(watch|control) = ' |
+    sed -E 's/^  2026-02 +month +[0-9]+ +([^ ]+ = [^ ]+) .*/\1/' | head -1)
+check test -n "$kept"
+check grep -qF "$kept" "$work/check.txt"
+check grep -q "2026-02 .*${kept%% *} = .*(${J}:" "$work/check.txt"
 # check names the file and line each value and event came from.
 line=$(grep -n 'approval.watch = 0.3' "$c" | cut -d: -f1)
 check grep -q "2026-02 .*approval.watch = 0.3 .*(${c}:${line})" "$work/check.txt"
 check grep -q "policy.approval.none .*(${J}:" "$work/check.txt"
-check grep -q "stockpile.tonnes.Dy .*(data tables)" "$work/check.txt"
+check grep -q "stockpile.release_max_tpm.Dy .*(data tables)" "$work/check.txt"
 check grep -q "policy.delay_cv.none .*(default)" "$work/check.txt"
 "$bin" check "$c" --set policy.approval.none=0.7 >"$work/check2.txt" 2>"$work/err"
 check grep -q "policy.approval.none .*0.7 .*(--set)" "$work/check2.txt"

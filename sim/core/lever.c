@@ -364,16 +364,16 @@ static int suggest(const resim_ini_entry *e, char *best, size_t size)
     size_t best_d = (size_t)-1, len = strlen(e->key);
     for (size_t i = 0; i < RESIM_NLEVERS; i++) {
         const resim_lever *lv = &table[i];
-        if (event ? !(lv->flags & RESIM_LEVER_EVENT) : strcmp(lv->section, e->section) != 0)
+        if (event ? !(lv->flags & RESIM_LEVER_EVENT) : strcmp(lv->section->name, e->section) != 0)
             continue;
-        int with_section = event && strcmp(lv->section, RESIM_EVENT_SECTION) != 0;
+        int with_section = event && strcmp(lv->section->name, RESIM_EVENT_SECTION) != 0;
         int nst = strstr(lv->key, "<status>") != NULL ? RESIM_NSTATUSES : 1;
         for (int form = 0; form <= with_section; form++)
             for (int st = 0; st < nst; st++) {
                 if ((lv->flags & RESIM_LEVER_LISTED) && nst > 1 && st == RESIM_NONE)
                     continue;
                 char tmpl[160], cand[160];
-                snprintf(tmpl, sizeof tmpl, "%s%s%s", form ? lv->section : "", form ? "." : "",
+                snprintf(tmpl, sizeof tmpl, "%s%s%s", form ? lv->section->name : "", form ? "." : "",
                          lv->key);
                 spell(cand, sizeof cand, tmpl, st, e->key);
                 size_t dist = edit_distance(e->key, cand);
