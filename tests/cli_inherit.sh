@@ -91,6 +91,18 @@ printf '[scenario]\nbase = %s\ndata = tables\n' "$J" >"$work/own/own.ini"
 "$bin" check "$work/own/own.ini" >"$work/own.txt" 2>"$work/err" || no "own data"
 check grep -q "^data: $work/own/tables " "$work/own.txt"
 
+# The shipped what-ifs are a few lines on top of japan-2026 and give the
+# same bytes as their answers in tests/golden (plain and --by status).
+for w in "$root"/scenarios/whatif-*.ini; do
+    name=$(basename "$w" .ini)
+    check grep -q '^base = japan-2026.ini$' "$w"
+    check test "$(grep -cv '^;\|^$' "$w")" -le 20
+    "$bin" run "$w" >"$work/w.csv" 2>/dev/null
+    check cmp -s "$work/w.csv" "$root/tests/golden/$name.csv"
+    "$bin" run "$w" --by status >"$work/w.csv" 2>/dev/null
+    check cmp -s "$work/w.csv" "$root/tests/golden/$name.by-status.csv"
+done
+
 # expect_fail NAME FILE LINE PATTERN INI: run and check exit 1 with one line
 # naming FILE:LINE: and matching PATTERN.
 expect_fail() {
