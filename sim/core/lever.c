@@ -162,6 +162,13 @@ static int match(const resim_data *d, const resim_lever *lv, const char *key, re
         const char *close = strchr(t, '>');
         char stop = close[1];
         const char *end = stop != '\0' ? strchr(k, stop) : k + strlen(k);
+        int bare = 0;
+        if (end == NULL && (lv->flags & RESIM_LEVER_ALL_ELEMENTS) && close[1] == '.' &&
+            strcmp(close + 2, PH_ELEMENT) == 0) {
+            /* approval.watch for approval.<status>.<El>: every element. */
+            end = k + strlen(k);
+            bare = 1;
+        }
         if (end == NULL || ntok == sizeof tok / sizeof tok[0])
             return RESIM_LEVER_UNKNOWN_KEY;
         tok[ntok].kind = strncmp(t, PH_STATUS, sizeof PH_STATUS - 1) == 0    ? 's'
@@ -169,8 +176,10 @@ static int match(const resim_data *d, const resim_lever *lv, const char *key, re
                                                                               : 'j';
         tok[ntok].text = k;
         tok[ntok++].len = (size_t)(end - k);
-        t = close + 1;
+        t = bare ? t + strlen(t) : close + 1;
         k = end;
+        if (bare)
+            ref->element = RESIM_LEVER_ALL;
     }
     if (*k != '\0')
         return RESIM_LEVER_UNKNOWN_KEY;

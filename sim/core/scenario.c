@@ -555,6 +555,25 @@ static void emit_lever(const resim_scenario *sc, const resim_levers *lv, const r
     }
 }
 
+/* A lever indexed by element whose bare key sets every element: the bare
+ * key while every scenario element has the same value, else one key per
+ * element (so a scenario that sets only bare keys reports as before). */
+static void emit_elements(const resim_scenario *sc, const resim_levers *lv, const resim_lever *l,
+                          resim_lever_ref r, resim_lever_fn fn, void *ctx)
+{
+    resim_lever_ref first = r, other = r;
+    first.element = (int)sc->element[0];
+    int same = 1;
+    for (size_t e = 1; e < sc->n_elements && same; e++) {
+        other.element = (int)sc->element[e];
+        same = resim_lever_value(lv, &other) == resim_lever_value(lv, &first);
+    }
+    for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++) {
+        r.element = same ? RESIM_LEVER_ALL : (int)sc->element[e];
+        emit_lever(sc, lv, l, r, fn, ctx);
+    }
+}
+
 void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_lever_fn fn,
                        void *ctx)
 {
@@ -580,27 +599,19 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
             continue;
         }
         /* Levers of a section indexed by element (or by source) are
-         * reported together, one element (or source) at a time. */
+         * reported together, one element (or source) at a time; a lever
+         * whose bare key sets every element is reported on its own. */
         size_t end = i + 1;
-        if (l->shape == RESIM_SHAPE_ELEMENT || l->shape == RESIM_SHAPE_SOURCE)
+        int bare = (l->flags & RESIM_LEVER_ALL_ELEMENTS) != 0;
+        if (!bare && (l->shape == RESIM_SHAPE_ELEMENT || l->shape == RESIM_SHAPE_SOURCE))
             while (end < n && resim_lever_at(end)->offset != RESIM_LEVER_NOWHERE &&
                    resim_lever_at(end)->shape == l->shape &&
+                   !(resim_lever_at(end)->flags & RESIM_LEVER_ALL_ELEMENTS) &&
                    resim_lever_at(end)->section == l->section)
                 end++;
         switch (l->shape) {
         case RESIM_SHAPE_SCALAR:
             emit_lever(sc, lv, l, (resim_lever_ref){l->id, -1, -1, -1}, fn, ctx);
-            break;
-        case RESIM_SHAPE_STATUS:
-            for (int st = 0; st < RESIM_NSTATUSES; st++)
-                emit_lever(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
-            break;
-        case RESIM_SHAPE_ELEMENT:
-            for (size_t e = 0; e < sc->n_elements; e++)
-                for (size_t k = i; k < end; k++)
-                    emit_lever(sc, lv, resim_lever_at(k),
-                               (resim_lever_ref){resim_lever_at(k)->id, -1, (int)sc->element[e], -1},
-                               fn, ctx);
             break;
         case RESIM_SHAPE_SOURCE:
             for (size_t j = 0; j < sc->n_sources; j++)
@@ -609,21 +620,24 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
                                (resim_lever_ref){resim_lever_at(k)->id, -1, -1, (int)sc->source[j]},
                                fn, ctx);
             break;
-        case RESIM_SHAPE_STATUS_ELEMENT:
-            /* One key per status while every element has the same value. */
-            for (int st = 0; st < RESIM_NSTATUSES; st++) {
-                int same = 1;
-                resim_lever_ref first = {l->id, st, (int)sc->element[0], -1};
-                for (size_t e = 1; e < sc->n_elements && same; e++) {
-                    resim_lever_ref r = {l->id, st, (int)sc->element[e], -1};
-                    same = resim_lever_value(lv, &r) == resim_lever_value(lv, &first);
-                }
-                for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++)
-                    emit_lever(sc, lv, l,
-                               (resim_lever_ref){l->id, st,
-                                                 same ? RESIM_LEVER_ALL : (int)sc->element[e], -1},
-                               fn, ctx);
+        case RESIM_SHAPE_ELEMENT:
+            if (bare) {
+                emit_elements(sc, lv, l, (resim_lever_ref){l->id, -1, -1, -1}, fn, ctx);
+                break;
             }
+            for (size_t e = 0; e < sc->n_elements; e++)
+                for (size_t k = i; k < end; k++)
+                    emit_lever(sc, lv, resim_lever_at(k),
+                               (resim_lever_ref){resim_lever_at(k)->id, -1, (int)sc->element[e], -1},
+                               fn, ctx);
+            break;
+        case RESIM_SHAPE_STATUS:
+            for (int st = 0; st < RESIM_NSTATUSES; st++)
+                emit_lever(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
+            break;
+        case RESIM_SHAPE_STATUS_ELEMENT:
+            for (int st = 0; st < RESIM_NSTATUSES; st++)
+                emit_elements(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
             break;
         }
         i = end;
