@@ -84,6 +84,28 @@ printf '[scenario]\nbase = elsewhere/child.ini\nname = grand\n\n[stockpile]\nena
     2>"$work/err" || no "child with --set"
 check cmp -s "$work/grand.csv" "$work/grand-set.csv"
 
+# The sidecar lists every base with its SHA-256, deepest first, even a base
+# whose keys are all replaced.
+"$bin" run "$g" -o "$work/g.csv" 2>/dev/null
+check /usr/bin/python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+b = [x["path"] for x in d["bases"]]
+assert b == [sys.argv[2], sys.argv[3]], b
+assert all(len(x["sha256"]) == 64 for x in d["bases"])' "$work/g.csv.json" "$J" "$work/elsewhere/child.ini"
+printf '[scenario]\nname = only\n' >"$work/only-name.ini"
+printf '[scenario]\nbase = only-name.ini\nname = over\nstart = 2025-01\nmonths = 2\ndata = %s\n' \
+    "$root/data" >"$work/over.ini"
+"$bin" run "$work/over.ini" -o "$work/over.csv" 2>/dev/null
+check grep -q "\"bases\": \[\$" "$work/over.csv.json"
+check grep -q "{\"path\": \"$work/only-name.ini\"" "$work/over.csv.json"
+"$bin" run "$J" -o "$work/plain.csv" 2>/dev/null
+check test "$(grep -c '"bases"' "$work/plain.csv.json")" -eq 0
+# Ensembles and sweeps copy the entries of a scenario built on a base.
+"$bin" run "$c" --replicates 3 -o "$work/ce.csv" 2>"$work/err"
+check test $? -eq 0
+"$bin" sweep "$c" --vary 2026-02.approval.watch=0.2:0.4:2 -o "$work/cs.csv" 2>"$work/err"
+check test $? -eq 0
+
 # A data folder stated by the child is relative to the child.
 mkdir -p "$work/own"
 cp -r "$root/data" "$work/own/tables"

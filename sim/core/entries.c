@@ -146,6 +146,9 @@ int resim_ini_copy(resim_ini *dst, const resim_ini *src, resim_error *err)
     for (size_t i = 0; i < src->n_sections; i++)
         if (resim_ini_add_section(dst, src->sections[i]) != RESIM_OK)
             goto nomem;
+    for (size_t f = 0; f < src->n_files; f++)
+        if (resim_ini_file(dst, src->files[f]) == NULL)
+            goto nomem;
     for (size_t i = 0; i < src->n; i++) {
         const resim_ini_entry *e = &src->v[i];
         /* Entries read from the file point at the copy's own path, and

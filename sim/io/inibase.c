@@ -55,11 +55,11 @@ typedef struct file_id {
 static int load(resim_ini *ini, const char *path, file_id *chain, size_t depth,
                 resim_error *err)
 {
+    memset(ini, 0, sizeof *ini); /* freeing it is safe whatever happens */
     resim_ini file;
     int rc = resim_ini_read(&file, path, err);
     if (rc != RESIM_OK)
         return rc;
-    memset(ini, 0, sizeof *ini);
     strcpy(ini->path, file.path);
     struct stat st;
     if (stat(path, &st) == 0)
@@ -84,7 +84,15 @@ static int load(resim_ini *ini, const char *path, file_id *chain, size_t depth,
                                  "[scenario] base: more than %d files deep", BASE_DEPTH_MAX);
         resim_ini parent;
         if (rc == RESIM_OK && (rc = load(&parent, base_path, chain, depth + 1, err)) == RESIM_OK) {
-            rc = absorb(ini, &parent, err);
+            /* Every base is recorded, deepest first, even one whose keys
+             * are all replaced (the sidecar lists them). */
+            for (size_t f = 0; f < parent.n_files && rc == RESIM_OK; f++)
+                if (resim_ini_file(ini, parent.files[f]) == NULL)
+                    rc = resim_error_set(err, RESIM_ENOMEM, path, 0, "out of memory");
+            if (rc == RESIM_OK && resim_ini_file(ini, parent.path) == NULL)
+                rc = resim_error_set(err, RESIM_ENOMEM, path, 0, "out of memory");
+            if (rc == RESIM_OK)
+                rc = absorb(ini, &parent, err);
             resim_ini_free(&parent);
         }
     }

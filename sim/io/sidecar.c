@@ -78,7 +78,16 @@ int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **ar
     resim_json_string(fp, sc->name);
     fputs(", \"path\": ", fp);
     resim_json_string(fp, sc->ini->path);
-    fprintf(fp, ", \"sha256\": \"%s\"},\n  \"data\": [", hex);
+    fprintf(fp, ", \"sha256\": \"%s\"},\n", hex);
+    /* The files the scenario is built on ([scenario] base), deepest first. */
+    for (size_t b = 0; b < sc->ini->n_files; b++) {
+        if ((rc = resim_sha256_file(sc->ini->files[b], hex, err)) != RESIM_OK)
+            return rc;
+        fputs(b ? ",\n    {\"path\": " : "  \"bases\": [\n    {\"path\": ", fp);
+        resim_json_string(fp, sc->ini->files[b]);
+        fprintf(fp, ", \"sha256\": \"%s\"}%s", hex, b + 1 == sc->ini->n_files ? "\n  ],\n" : "");
+    }
+    fputs("  \"data\": [", fp);
     for (int f = 0; f < RESIM_NFILES; f++) {
         if ((rc = resim_sha256_file(sc->data->path[f], hex, err)) != RESIM_OK)
             return rc;
