@@ -178,6 +178,8 @@ printf '[scenario]\nbase = %s\n\n[2027-03]\nlist.add.control = 5000\n' "$J" >"$w
 check grep -q "warning: $work/warn.ini:5: \[2027-03\] has no source" "$work/err"
 check grep -q "warning: $work/warn.ini:5: .*list.add.control = 5000: only [0-9]* importers could move" "$work/err"
 check test "$(grep -c 'has no source' "$work/err")" -eq 1
+"$bin" check "$J" --set 2027-03.list.add.control=5000 >/dev/null 2>"$work/err"
+check grep -q "^resim: warning: --set: \[2027-03\] list.add.control = 5000: only" "$work/err"
 "$bin" run "$work/warn.ini" >/dev/null 2>"$work/err" || no "run with warnings"
 check grep -q "only [0-9]* importers could move" "$work/err"
 "$bin" check "$J" >/dev/null 2>"$work/err"

@@ -292,8 +292,13 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
         return;
     char msg[512];
     const resim_ini_entry *e = ev->entry;
-    snprintf(msg, sizeof msg, "%s:%ld: [%s] %s = %s: only %zu importers could move", e->file,
-             e->line, e->section, e->key, e->value, moved);
+    char where[300];
+    if (e->line > 0) /* an override from the command line has no line */
+        snprintf(where, sizeof where, "%s:%ld", e->file, e->line);
+    else
+        snprintf(where, sizeof where, "%s", e->file);
+    snprintf(msg, sizeof msg, "%s: [%s] %s = %s: only %zu importers could move", where,
+             e->section, e->key, e->value, moved);
     m->warn(m->warn_ctx, msg);
 }
 
