@@ -76,6 +76,12 @@ check grep -q "policy.approval.none .*0.7 .*(--set)" "$work/check2.txt"
 # The child's event source is text, never a distribution ("Nikkei (B)").
 check grep -q "2027-01 .*approval.none = 0.2 .*\[Nikkei (B)\]" "$work/check.txt"
 
+# Uncertain keys inherited from the base name the base's file and line.
+"$bin" check "$root/scenarios/whatif-lynas-late.ini" >"$work/lynas.txt" 2>"$work/err"
+first=$(grep -n '= triangular(\|= beta(\|= gamma(\|= uniform(\|= lognormal(\|= normal(' "$J" | head -1 | cut -d: -f1)
+check grep -q "(central .*)   (.*scenarios/japan-2026.ini:$first)\$" "$work/lynas.txt"
+check test "$(grep -c 'lynas_my2_dy.delay_months = ' "$work/lynas.txt")" -eq 0
+
 # Bases chain: a grandchild of japan-2026 changes one more key.
 g=$work/grand.ini
 printf '[scenario]\nbase = elsewhere/child.ini\nname = grand\n\n[stockpile]\nenabled = 0\n' >"$g"

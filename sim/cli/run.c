@@ -439,8 +439,11 @@ int cli_check(int argc, char **argv)
         printf("uncertain levers (drawn once per replicate; the values above are central):\n");
         for (size_t k = 0; k < s.u.n; k++) {
             const resim_ini_entry *e = &s.ini.v[s.u.entry[k]];
-            printf("  %s.%s = %s   (central %.15g)\n", e->section, e->key, e->value,
-                   resim_dist_central(&s.u.dist[k]));
+            printf("  %s.%s = %s   (central %.15g)   (%s", e->section, e->key, e->value,
+                   resim_dist_central(&s.u.dist[k]), e->file);
+            if (e->line > 0)
+                printf(":%ld", e->line);
+            printf(")\n");
         }
     }
     if (s.sc.has_list_process)
