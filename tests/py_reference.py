@@ -146,8 +146,44 @@ def split_list(v):
     return [x for x in re.split(r"[,\s]+", v.strip()) if x]
 
 
-def read_ini(path):
-    """Return an ordered list of [section, [[key, value], ...]]."""
+def read_ini(path, seen=()):
+    """Return an ordered list of [section, [[key, value], ...]], with the
+    file's [scenario] base read first and the file's keys replacing the
+    base's keys of the same section (events included) or added to them."""
+    sections = read_ini_file(path)
+    here = os.path.dirname(os.path.abspath(path))
+    for name, kvs in sections:
+        if name != "scenario":
+            continue
+        for kv in kvs:
+            if kv[0] == "data":  # relative to the file that states it
+                kv[1] = os.path.join(here, kv[1])
+    base = [kv[1] for name, kvs in sections if name == "scenario" for kv in kvs if kv[0] == "base"]
+    if not base:
+        return sections
+    base_path = os.path.realpath(os.path.join(here, base[0]))
+    if base_path in seen:
+        raise ValueError("cycle of bases at " + path)
+    merged = read_ini(base_path, seen + (os.path.realpath(path),))
+    for name, kvs in sections:
+        target = next((k for n, k in merged if n == name), None)
+        if target is None:
+            target = []
+            merged.append([name, target])
+        for key, value in kvs:
+            if name == "scenario" and key == "base":
+                continue
+            for kv in target:
+                if kv[0] == key:
+                    kv[1] = value
+                    break
+            else:
+                target.append([key, value])
+    return merged
+
+
+def read_ini_file(path):
+    """Return an ordered list of [section, [[key, value], ...]] of one file."""
     sections = []
     cur = None
     last = None

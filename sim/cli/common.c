@@ -26,6 +26,7 @@ const char cli_help_text[] =
     "      -o, --output FILE         write the CSV to FILE (via a temporary file)\n"
     "                                and run metadata to FILE.json; default stdout\n"
     "      --by status|importer      add rows per list status or per importer\n"
+    "      --by status@YYYY-MM       status groups as they are in that month, kept\n"
     "      --warmup N                simulate N months before the start, unwritten\n"
     "      --summary                 print per-element shortfall and availability\n"
     "    ensembles (lots, uncertain levers, random list moves):\n"
@@ -35,6 +36,8 @@ const char cli_help_text[] =
     "      --threads T               worker threads (default 1; same bytes for any T)\n"
     "      --quantiles Q,Q,...       quantiles (default 0.05,0.25,0.5,0.75,0.95)\n"
     "      --threshold X             report P(availability < X) (default 0.9)\n"
+    "      --window FIRST:LAST       add P(below X in some month of the window) and\n"
+    "                                the window's lowest availability and shortfall\n"
     "      --raw FILE                also write every replicate's rows to FILE\n"
     "      --first-replicate F       replicates F .. F+N-1 (default 0)\n"
     "      --memory MB               memory for exact quantiles (default 512)\n"
@@ -53,6 +56,10 @@ const char cli_help_text[] =
     "  serve [SCENARIO] [--port N] [--bind ADDRESS]\n"
     "                            the explorer: sliders and charts in the browser\n"
     "                            (see 'resim serve --help')\n"
+    "  summary RUN.csv... [--threshold X] [--csv]\n"
+    "                            per element and group: lowest availability, shortfall,\n"
+    "                            months below X, and the change from the first file\n"
+    "  COMMAND --help            the options of one command\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
@@ -155,7 +162,7 @@ void cli_warn(void *ctx, const char *msg)
 int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
 {
     memset(s, 0, sizeof *s);
-    int rc = resim_ini_read(&s->ini, o->scenario, err);
+    int rc = resim_ini_read_scenario(&s->ini, o->scenario, err);
     for (size_t k = 0; rc == RESIM_OK && k < o->n_sets; k++)
         rc = resim_ini_set(&s->ini, o->sets[k], err);
     if (rc == RESIM_OK && o->warmup != NULL)

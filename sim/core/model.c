@@ -60,6 +60,7 @@ struct resim_model {
     size_t *active, *n_active;
     resim_warn_fn warn;
     void *warn_ctx;
+    const unsigned char *group_status; /* [N] fixed status groups, or NULL */
 
     /* Stochastic mode (docs/model.md section 8); NULL generators: deterministic. */
     gsl_rng *lots_rng, *list_rng;
@@ -156,6 +157,11 @@ void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx)
 int resim_model_month(const resim_model *m) { return m->t; }
 size_t resim_model_groups(const resim_model *m) { return m->G; }
 const unsigned char *resim_model_status(const resim_model *m) { return m->status; }
+
+void resim_model_set_groups(resim_model *m, const unsigned char *status)
+{
+    m->group_status = status;
+}
 
 /* ------------------------------------------------------------ levers */
 
@@ -286,8 +292,13 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
         return;
     char msg[512];
     const resim_ini_entry *e = ev->entry;
-    snprintf(msg, sizeof msg, "%s:%ld: [%s] %s = %s: only %zu importers could move", e->file,
-             e->line, e->section, e->key, e->value, moved);
+    char where[300];
+    if (e->line > 0) /* an override from the command line has no line */
+        snprintf(where, sizeof where, "%s:%ld", e->file, e->line);
+    else
+        snprintf(where, sizeof where, "%s", e->file);
+    snprintf(msg, sizeof msg, "%s: [%s] %s = %s: only %zu importers could move", where,
+             e->section, e->key, e->value, moved);
     m->warn(m->warn_ctx, msg);
 }
 
@@ -718,6 +729,7 @@ void resim_model_step(resim_model *m, double *out)
         /* The `all` row is summed in a local copy the compiler can keep in
          * registers; the order of the additions is the same. */
         double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+        const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
         for (size_t q = 0; q < n_act; q++) {
             const size_t i = act[q];
             double D = share[i] * De;
@@ -727,7 +739,7 @@ void resim_model_step(resim_model *m, double *out)
             inv[i] = have - C;
             add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C);
             if (m->by == RESIM_BY_STATUS)
-                add_flows(by_status[m->status[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
+                add_flows(by_status[group[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
                           pend[i], sArr[i], rel, inv[i], C);
             else if (m->by == RESIM_BY_IMPORTER)
                 add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],

@@ -25,9 +25,11 @@ void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size)
         snprintf(out, size, "%s", rel);
         return;
     }
-    const char *slash = strrchr(ini->path, '/');
-    int dirlen = slash != NULL ? (int)(slash - ini->path) : 1;
-    const char *dir = slash != NULL ? ini->path : ".";
+    /* Relative to the file that states it (a base file's data stays its own). */
+    const char *from = d != NULL && d->line > 0 ? d->file : ini->path;
+    const char *slash = strrchr(from, '/');
+    int dirlen = slash != NULL ? (int)(slash - from) : 1;
+    const char *dir = slash != NULL ? from : ".";
     snprintf(out, size, "%.*s/%s", dirlen, dir, rel);
 }
 

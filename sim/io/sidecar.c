@@ -78,7 +78,16 @@ int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **ar
     resim_json_string(fp, sc->name);
     fputs(", \"path\": ", fp);
     resim_json_string(fp, sc->ini->path);
-    fprintf(fp, ", \"sha256\": \"%s\"},\n  \"data\": [", hex);
+    fprintf(fp, ", \"sha256\": \"%s\"},\n", hex);
+    /* The files the scenario is built on ([scenario] base), deepest first. */
+    for (size_t b = 0; b < sc->ini->n_files; b++) {
+        if ((rc = resim_sha256_file(sc->ini->files[b], hex, err)) != RESIM_OK)
+            return rc;
+        fputs(b ? ",\n    {\"path\": " : "  \"bases\": [\n    {\"path\": ", fp);
+        resim_json_string(fp, sc->ini->files[b]);
+        fprintf(fp, ", \"sha256\": \"%s\"}%s", hex, b + 1 == sc->ini->n_files ? "\n  ],\n" : "");
+    }
+    fputs("  \"data\": [", fp);
     for (int f = 0; f < RESIM_NFILES; f++) {
         if ((rc = resim_sha256_file(sc->data->path[f], hex, err)) != RESIM_OK)
             return rc;
@@ -133,9 +142,49 @@ int resim_sidecar_open(resim_out *o, const char *csv, const char *kind, const re
     return rc;
 }
 
+typedef struct lever_print {
+    FILE *fp;
+    const resim_scenario *sc;
+} lever_print;
+
+/* Where the value of SECTION.KEY came from: the entry that set it (its file
+ * and line, or the option), the data tables, or the lever's default. A key
+ * reported per element may have been set for every element by its bare key. */
+static void origin(char *buf, size_t size, const resim_scenario *sc, const char *key)
+{
+    char section[64];
+    const char *dot = strchr(key, '.');
+    if (dot == NULL || (size_t)(dot - key) >= sizeof section) {
+        snprintf(buf, size, "default");
+        return;
+    }
+    memcpy(section, key, (size_t)(dot - key));
+    section[dot - key] = '\0';
+    const resim_ini_entry *e = resim_ini_get(sc->ini, section, dot + 1);
+    const char *last = strrchr(dot + 1, '.');
+    if (e == NULL && last != NULL) {
+        char bare[160];
+        snprintf(bare, sizeof bare, "%.*s", (int)(last - dot - 1), dot + 1);
+        e = resim_ini_get(sc->ini, section, bare);
+    }
+    resim_lever_ref ref;
+    if (e != NULL && e->line > 0)
+        snprintf(buf, size, "%s:%ld", e->file, e->line);
+    else if (e != NULL)
+        snprintf(buf, size, "%s", e->file);
+    else if (resim_lever_find(sc->data, section, dot + 1, &ref) == RESIM_LEVER_FOUND &&
+             (resim_lever_get(ref.id)->flags & RESIM_LEVER_FROM_DATA))
+        snprintf(buf, size, "data tables");
+    else
+        snprintf(buf, size, "default");
+}
+
 static void lever_line(void *ctx, const char *key, const char *value)
 {
-    fprintf(ctx, "  %-40s %s\n", key, value);
+    const lever_print *p = ctx;
+    char from[RESIM_PATH_MAX + 32];
+    origin(from, sizeof from, p->sc, key);
+    fprintf(p->fp, "  %-40s %-12s (%s)\n", key, value, from);
 }
 
 void resim_timeline_print(FILE *fp, const resim_scenario *sc)
@@ -147,7 +196,8 @@ void resim_timeline_print(FILE *fp, const resim_scenario *sc)
     fprintf(fp, "data: %s (%zu importers, %zu sources for the scenario's elements)\n",
             sc->data->dir, sc->n_importers, sc->n_sources);
     fputs("levers at the start:\n", fp);
-    resim_levers_each(sc, &sc->initial, lever_line, fp);
+    lever_print lp = {fp, sc};
+    resim_levers_each(sc, &sc->initial, lever_line, &lp);
     fprintf(fp, "timeline (%zu events):\n", sc->n_events);
     for (size_t k = 0; k < sc->n_events; k++) {
         const resim_event *ev = &sc->events[k];
@@ -155,6 +205,6 @@ void resim_timeline_print(FILE *fp, const resim_scenario *sc)
         fprintf(fp, "  %s  month %4d  %s = %s", date, ev->month, ev->entry->key, ev->entry->value);
         if (ev->source != NULL)
             fprintf(fp, "   [%s]", ev->source);
-        fputc('\n', fp);
+        fprintf(fp, "   (%s:%ld)\n", ev->entry->file, ev->entry->line);
     }
 }
