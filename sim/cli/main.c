@@ -5,6 +5,8 @@
 
 #include "cli.h"
 
+int cli_analyze(int argc, char **argv); /* analyze.c */
+
 static const char usage_text[] =
     "usage: resim COMMAND [ARGS]\n"
     "\n"
@@ -38,6 +40,9 @@ static const char usage_text[] =
     "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
     "                            MPI, resume): see 'resim sweep --help'\n"
     "  merge SHARD... -o FILE    join sweep shard files into point order\n"
+    "  analyze SWEEP.csv --method sobol|morris|prim -o FILE\n"
+    "                            Sobol indices, Morris effects or a PRIM box from a\n"
+    "                            sweep: see 'resim analyze --help'\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
@@ -66,5 +71,7 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "analyze") == 0)
+        return cli_analyze(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
 }
