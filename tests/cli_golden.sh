@@ -86,7 +86,7 @@ variant_args() {
 }
 
 shopt -s nullglob
-scenarios=(scenarios/*.ini)
+scenarios=(scenarios/*.ini scenarios/history/*.ini)
 if [ ${#scenarios[@]} -eq 0 ]; then
     echo "FAIL: no scenarios/*.ini"
     fail=$((fail + 1))
@@ -120,8 +120,9 @@ for golden in tests/golden/*.csv; do
     file=$(basename "$golden" .csv)
     name=${file%%.*}
     v=${file#"$name"}
-    if [ ! -f "scenarios/$name.ini" ] || ! variant_args "$v" >/dev/null; then
-        echo "FAIL: $golden has no scenarios/$name.ini or an unknown variant (scripts/update-golden --prune)"
+    if { [ ! -f "scenarios/$name.ini" ] && [ ! -f "scenarios/history/$name.ini" ]; } ||
+        ! variant_args "$v" >/dev/null; then
+        echo "FAIL: $golden has no scenarios/$name.ini or scenarios/history/$name.ini, or an unknown variant (scripts/update-golden --prune)"
         fail=$((fail + 1))
     fi
 done
