@@ -102,6 +102,11 @@ check "saltelli --second-order: N (2k + 2) rows with BA matrices" \
 # ---------------------------------------------------------------- Morris
 same_bytes morris --design morris --trajectories 12 --levels 6 --seed 3 "${keys[@]}" "${win[@]}"
 check "morris: R (k + 1) = 12 x 4 rows" test "$(wc -l <"$tmp/morris.csv")" = 49
+check "morris: sidecar names trajectories, levels and delta" \
+    grep -q '"method": "morris".*"seed": 3, "trajectories": 12, "levels": 6, "delta": 0.6,' "$tmp/morris.csv.json"
+"$resim" sweep "$S" --set scenario.months=24 --design morris --trajectories 2 "${keys[@]}" -o "$tmp/m4.csv" 2>/dev/null
+check "morris: --levels defaults to 4 (delta 2/3)" \
+    grep -q '"trajectories": 2, "levels": 4, "delta": 0.6666666666666666' "$tmp/m4.csv.json"
 check "morris: header point,trajectory,step,keys" \
     grep -q '^point,trajectory,step,2026-03.approval.watch,' "$tmp/morris.csv"
 check "morris: each step moves exactly one key" awk -F, '

@@ -294,9 +294,10 @@ int sweep_write_sidecar(const char *csv, const plan *p, const sweep_args *a,
                 a->points, a->second_order ? "true" : "false");
     if (p->design != NULL && kind == RESIM_DESIGN_MORRIS) {
         char buf[40];
-        resim_format_short(buf, sizeof buf, resim_design_morris_delta(a->levels));
+        size_t levels = a->levels > 0 ? a->levels : 4; /* the default of --levels */
+        resim_format_short(buf, sizeof buf, resim_design_morris_delta(levels));
         fprintf(fp, ", \"trajectories\": %zu, \"levels\": %zu, \"delta\": %s", a->trajectories,
-                a->levels, buf);
+                levels, buf);
     }
     fputs(", \"keys\": [", fp);
     for (size_t k = 0; k < p->dims; k++) {
