@@ -90,7 +90,7 @@ typedef struct sweep_series {
     size_t metric;     /* index in resim_metric_names */
     size_t element;    /* scenario element */
     size_t group;      /* index in sweep_group_names */
-    char name[64];     /* El_group_COLUMN */
+    char name[160];    /* El_group_COLUMN */
 } sweep_series;
 
 /* Which bookkeeping columns follow `point`. */

@@ -15,6 +15,8 @@
 #include "resim/lever.h"
 #include "resim/number.h"
 
+const char *const sweep_group_names[SWEEP_GROUPS] = {"all", "none", "watch", "control"};
+
 static const char sweep_help[] =
     "usage: resim sweep SCENARIO --vary SECTION.KEY=LO:HI[:N]... [options] -o FILE\n"
     "\n"

@@ -17,8 +17,6 @@
 #include "resim/rng.h"
 #include "resim/sidecar.h"
 
-const char *const sweep_group_names[SWEEP_GROUPS] = {"all", "none", "watch", "control"};
-
 #define SWEEP_MEASURE_NAME(name, kind, date) #name,
 const char *const sweep_measure_names[SWEEP_NMEASURES] = {SWEEP_MEASURE_LIST(SWEEP_MEASURE_NAME)};
 #undef SWEEP_MEASURE_NAME
