@@ -19,6 +19,9 @@
 /* Exit codes: documented in `resim help` and the README. */
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
+/* `resim help`: the commands, their options and the exit codes. */
+extern const char cli_help_text[];
+
 /* Most worker threads any subcommand starts (--threads). */
 #define CLI_MAX_THREADS 1024
 
@@ -91,5 +94,6 @@ int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_analyze(int argc, char **argv); /* analyze.c */
 
 #endif

@@ -116,8 +116,9 @@ static int text_key(const char *key)
         if (strcmp(key, l->key) == 0)
             return 1;
         /* An event may name a lever with its section (policy.controlled). */
-        size_t n = strlen(l->section);
-        if ((l->flags & RESIM_LEVER_EVENT) && strncmp(key, l->section, n) == 0 && key[n] == '.' &&
+        size_t n = strlen(l->section->name);
+        if ((l->flags & RESIM_LEVER_EVENT) && strncmp(key, l->section->name, n) == 0 &&
+            key[n] == '.' &&
             strcmp(key + n + 1, l->key) == 0)
             return 1;
     }
