@@ -304,7 +304,9 @@ def check_sweep(tmp, text):
         return
     with open(path, newline="") as f:
         hdr = next(csv.reader(f))
-    outcomes = [c for c in hdr if re.fullmatch(r"[A-Z][a-z]?_[a-z]+_[a-z_]+", c)]
+    outcomes = [c for c in hdr if re.fullmatch(r"[A-Z][a-z]?_[a-z]+_[a-z_]+", c)
+                and not c.endswith("_date")]
+    dates = [c for c in hdr if c.endswith("_date")]
     rows = plain_csv("sweep", path, ["point", "policy.approval.watch", "alt.capacity_factor"],
                      ["point", "policy.approval.watch", "alt.capacity_factor"] + outcomes,
                      allow_empty=tuple(outcomes))
@@ -315,9 +317,26 @@ def check_sweep(tmp, text):
           [r[0] for r in rows[1:]] == [str(k) for k in range(6)], str([r[0] for r in rows[1:]]))
     df = pd.read_csv(path)
     check("sweep: pandas reads point as an integer", pd.api.types.is_integer_dtype(df["point"]))
+    numeric = [c for c in hdr[1:] if c not in dates]
     check("sweep: pandas reads varied keys and outcomes as numbers",
-          all(pd.api.types.is_numeric_dtype(df[c]) for c in hdr[1:]),
-          str({c: str(df[c].dtype) for c in hdr[1:] if not pd.api.types.is_numeric_dtype(df[c])}))
+          all(pd.api.types.is_numeric_dtype(df[c]) for c in numeric),
+          str({c: str(df[c].dtype) for c in numeric if not pd.api.types.is_numeric_dtype(df[c])}))
+    # Every month measure has a date column: YYYY-MM or empty, as pandas
+    # parses it, and the start month plus the month number.
+    bad = []
+    for c in dates:
+        month = {"peak_date": "peak_month", "min_date": "min_month"}.get(
+            c.split("_", 2)[2], c.split("_", 2)[2][:-len("_date")])
+        num = "_".join(c.split("_", 2)[:2]) + "_" + month
+        for v, m in zip(df[c], df[num]):
+            if pd.isna(v) != pd.isna(m):
+                bad.append((c, v, m))
+            elif not pd.isna(v):
+                d = pd.to_datetime(v, format="%Y-%m")
+                if (d.year - 2025) * 12 + d.month - 1 != int(m):
+                    bad.append((c, v, m))
+    check("sweep: %d date columns, each start + its month number (pandas to_datetime)" % len(dates),
+          len(dates) == 7 * 4 * 5 and not bad, str(bad[:3]))
     check_sidecar("sweep", path, scen, hdr)
 
 

@@ -157,6 +157,14 @@ static int is_bookkeeping(const char *name)
            strcmp(name, "trajectory") == 0 || strcmp(name, "step") == 0;
 }
 
+/* Whether a measure column holds calendar dates (peak_date, ...; docs/sweep.md):
+ * the month numbers beside them are what can be analysed. */
+static int is_date_column(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 5 && strcmp(name + n - 5, "_date") == 0;
+}
+
 /* Whether column name c is measure `want` or a dated column of series `want`. */
 static int selects(const char *c, const char *want)
 {
@@ -217,7 +225,11 @@ static int read_header(sweep *s, char **f, size_t n, long line, resim_error *err
                                "no varied keys (SECTION.KEY columns after 'point')");
     if (a->method == METHOD_PRIM) {
         for (size_t d = first_measure; d < n; d++)
-            if (strcmp(f[d], a->cond_name) == 0)
+            if (strcmp(f[d], a->cond_name) == 0 && is_date_column(f[d]))
+                return resim_error_set(err, RESIM_EINVAL, s->path, line,
+                                       "--condition: '%s' holds dates; use its month number column",
+                                       f[d]);
+            else if (strcmp(f[d], a->cond_name) == 0)
                 return add_measure(s, (int)d, f[d]) == RESIM_OK
                            ? RESIM_OK
                            : resim_error_set(err, RESIM_ENOMEM, s->path, line, "out of memory");
@@ -226,7 +238,8 @@ static int read_header(sweep *s, char **f, size_t n, long line, resim_error *err
     }
     if (a->n_measures == 0) {
         for (size_t d = first_measure; d < n; d++)
-            if (!is_bookkeeping(f[d]) && add_measure(s, (int)d, f[d]) != RESIM_OK)
+            if (!is_bookkeeping(f[d]) && !is_date_column(f[d]) &&
+                add_measure(s, (int)d, f[d]) != RESIM_OK)
                 return resim_error_set(err, RESIM_ENOMEM, s->path, line, "out of memory");
     }
     for (size_t w = 0; w < a->n_measures; w++) {
@@ -234,6 +247,11 @@ static int read_header(sweep *s, char **f, size_t n, long line, resim_error *err
         for (size_t d = first_measure; d < n; d++) {
             if (!selects(f[d], a->measures[w]))
                 continue;
+            if (is_date_column(f[d]))
+                return resim_error_set(err, RESIM_EINVAL, s->path, line,
+                                       "--measure %s: the column holds dates; use its month "
+                                       "number column",
+                                       a->measures[w]);
             for (size_t q = 0; q < s->m; q++)
                 if (s->meas[q].col == (int)d)
                     return resim_error_set(err, RESIM_EINVAL, s->path, line,

@@ -1,8 +1,8 @@
 /*
  * sweep.c - `resim sweep`: runs a scenario once per point of a design (grid,
- * Latin hypercube, Sobol or a design CSV) and writes one row of outcome
- * measures per point, in point order (sweep.h says how the points are cut
- * between shards, ranks and threads).
+ * Latin hypercube, Sobol, Saltelli, Morris or a design CSV) and writes one
+ * row of outcome measures (and monthly series) per point, in point order
+ * (sweep.h says how the points are cut between shards, ranks and threads).
  *
  * Rows go to FILE.partial as they come (flushed in batches), which is
  * renamed to FILE when complete; --resume keeps the complete rows of a
@@ -94,6 +94,8 @@ int cli_sweep(int argc, char **argv)
     }
     if (code == 0)
         code = sweep_build_plan(&p, &a, &s, &err);
+    if (code == 0)
+        code = sweep_plan_months(&p, &a, &s.sc);
     if (code == 0)
         code = sweep_choose_shard(&p, a.shard);
     if (code == 0) {

@@ -27,17 +27,25 @@
 #define SWEEP_GROUPS 4
 extern const char *const sweep_group_names[SWEEP_GROUPS]; /* all, none, watch, control */
 
-/* The measures of resim_outcome, in column order (kind 1: a month, 2: a count). */
-#define SWEEP_MEASURE_LIST(X)                                         \
-    X(cum_shortfall, 0) X(peak_shortfall, 0) X(peak_month, 1)         \
-    X(min_availability, 0) X(min_month, 1) X(months_below, 2)         \
-    X(first_below, 1) X(stock_out, 1) X(recovered, 1)
-#define SWEEP_MEASURE_ENUM(name, kind) SWEEP_M_##name,
+/*
+ * The measures of resim_outcome, in column order (kind 1: a month, 2: a
+ * count). A month measure is followed, in the deterministic mode, by the
+ * same month as a calendar date, in the column named last.
+ */
+#define SWEEP_MEASURE_LIST(X)                                                        \
+    X(cum_shortfall, 0, "") X(peak_shortfall, 0, "") X(peak_month, 1, "peak_date")   \
+    X(min_availability, 0, "") X(min_month, 1, "min_date") X(months_below, 2, "")    \
+    X(first_below, 1, "first_below_date") X(stock_out, 1, "stock_out_date")          \
+    X(recovered, 1, "recovered_date")
+#define SWEEP_MEASURE_ENUM(name, kind, date) SWEEP_M_##name,
 enum { SWEEP_MEASURE_LIST(SWEEP_MEASURE_ENUM) SWEEP_NMEASURES };
 #undef SWEEP_MEASURE_ENUM
 extern const char *const sweep_measure_names[SWEEP_NMEASURES];
+/* The date column of each measure; "" for a measure that is not a month. */
+extern const char *const sweep_measure_dates[SWEEP_NMEASURES];
 
 #define VALUE_MAX 64     /* longest value text of a point */
+#define SWEEP_MAX_SERIES 64 /* --series options */
 
 /* ------------------------------------------------------------ plan (sweep_args.c) */
 
@@ -59,6 +67,13 @@ typedef struct sweep_args {
     const char *design;
     size_t points;
     int has_points;
+    size_t trajectories;       /* morris */
+    int has_trajectories;
+    size_t levels;             /* morris; 0: not given */
+    int second_order;          /* saltelli */
+    const char *window;        /* YYYY-MM:YYYY-MM or NULL */
+    const char *series[SWEEP_MAX_SERIES];
+    size_t n_series;
     unsigned long seed;
     size_t threads;
     double threshold;
@@ -69,6 +84,17 @@ typedef struct sweep_args {
     int resume, progress;
     const char *output;
 } sweep_args;
+
+/* One --series COLUMN:El:group: a metric of one element and group, per month. */
+typedef struct sweep_series {
+    size_t metric;     /* index in resim_metric_names */
+    size_t element;    /* scenario element */
+    size_t group;      /* index in sweep_group_names */
+    char name[160];    /* El_group_COLUMN */
+} sweep_series;
+
+/* Which bookkeeping columns follow `point`. */
+typedef enum { SWEEP_ROLE_NONE, SWEEP_ROLE_MATRIX, SWEEP_ROLE_TRAJECTORY } sweep_role_cols;
 
 /* Everything that decides which points this process computes and how. */
 typedef struct plan {
@@ -88,7 +114,16 @@ typedef struct plan {
     unsigned long seed;
     const double *quantiles;
     size_t n_quantiles;
+    sweep_role_cols roles;   /* matrix (saltelli) or trajectory and step (morris) */
+    int start;               /* calendar month of model month 0 (year*12 + month-1) */
+    int win0, win1;          /* months measured: win0 .. win1 (model months) */
+    int has_window;
+    sweep_series series[SWEEP_MAX_SERIES];
+    size_t n_series;
 } plan;
+
+/* Months the measures and series cover. */
+static inline size_t plan_months(const plan *p) { return (size_t)(p->win1 - p->win0 + 1); }
 
 /* Point j of this shard. */
 static inline size_t shard_point(const plan *p, size_t j) { return p->shard_k - 1 + j * p->shard_n; }
@@ -115,6 +150,12 @@ void sweep_free_plan(plan *p);
  */
 int sweep_point_values(const plan *p, resim_design_cursor *c, size_t i, char (*val)[VALUE_MAX],
                        double *x, resim_error *err);
+
+/*
+ * Parses --window and --series against the scenario (elements, horizon)
+ * into the plan; returns 0 or an exit code.
+ */
+int sweep_plan_months(plan *p, const sweep_args *a, const resim_scenario *sc);
 
 /* ------------------------------------------------------------ engine (sweep_engine.c) */
 
@@ -153,8 +194,15 @@ void sweep_engine_free(sweep_engine *e); /* stops the threads first */
 
 /* The header row of the sweep's CSV; returns 0 or -1 when out of memory. */
 int sweep_header_line(cli_sbuf *b, const plan *p, const resim_scenario *sc);
-/* Appends the measures of one outcome, each after a comma. */
-int sweep_row_measures(cli_sbuf *b, const resim_outcome *o);
+/*
+ * The leading fields of point i's row: the point number, its matrix or
+ * trajectory and step when the design has them, and the values val (no
+ * trailing comma). b is emptied first. Returns 0 or -1 (out of memory).
+ */
+int sweep_row_lead(cli_sbuf *b, const plan *p, size_t i, char (*val)[VALUE_MAX]);
+/* Appends the measures of one outcome, each after a comma; with dates, a
+ * month measure is followed by its calendar date (start: month 0's). */
+int sweep_row_measures(cli_sbuf *b, const resim_outcome *o, int dates, int start);
 /* The measures of one outcome as numbers; months that never came are NaN. */
 void sweep_outcome_values(const resim_outcome *o, double *v);
 /*

@@ -13,14 +13,16 @@
 
 #include "sweep.h"
 #include "resim/csvout.h"
+#include "resim/data.h"
 #include "resim/rng.h"
 #include "resim/sidecar.h"
 
-const char *const sweep_group_names[SWEEP_GROUPS] = {"all", "none", "watch", "control"};
-
-#define SWEEP_MEASURE_NAME(name, kind) #name,
+#define SWEEP_MEASURE_NAME(name, kind, date) #name,
 const char *const sweep_measure_names[SWEEP_NMEASURES] = {SWEEP_MEASURE_LIST(SWEEP_MEASURE_NAME)};
 #undef SWEEP_MEASURE_NAME
+#define SWEEP_MEASURE_DATE(name, kind, date) date,
+const char *const sweep_measure_dates[SWEEP_NMEASURES] = {SWEEP_MEASURE_LIST(SWEEP_MEASURE_DATE)};
+#undef SWEEP_MEASURE_DATE
 
 void sweep_outcome_values(const resim_outcome *o, double *v)
 {
@@ -36,59 +38,129 @@ void sweep_outcome_values(const resim_outcome *o, double *v)
     v[8] = month[4] < 0 ? NAN : (double)month[4];
 }
 
-int sweep_row_measures(cli_sbuf *b, const resim_outcome *o)
+/* A month as a calendar date, or an empty field for -1 (never). */
+static int sb_date(cli_sbuf *b, int start, int m)
+{
+    char d[8];
+    if (m < 0)
+        return 0;
+    resim_date_format(start + m, d);
+    return cli_sb_put(b, d, 7);
+}
+
+int sweep_row_measures(cli_sbuf *b, const resim_outcome *o, int dates, int start)
 {
     int rc = 0;
     rc |= cli_sb_put(b, ",", 1) | cli_sb_number(b, o->cum_shortfall);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_number(b, o->peak_shortfall);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->peak_month);
+    if (dates)
+        rc |= cli_sb_put(b, ",", 1) | sb_date(b, start, o->peak_month);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_number(b, o->min_availability);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->min_month);
+    if (dates)
+        rc |= cli_sb_put(b, ",", 1) | sb_date(b, start, o->min_month);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->months_below);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->first_below);
+    if (dates)
+        rc |= cli_sb_put(b, ",", 1) | sb_date(b, start, o->first_below);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->stock_out);
+    if (dates)
+        rc |= cli_sb_put(b, ",", 1) | sb_date(b, start, o->stock_out);
     rc |= cli_sb_put(b, ",", 1) | cli_sb_month(b, o->recovered);
+    if (dates)
+        rc |= cli_sb_put(b, ",", 1) | sb_date(b, start, o->recovered);
     return rc;
+}
+
+int sweep_row_lead(cli_sbuf *b, const plan *p, size_t i, char (*val)[VALUE_MAX])
+{
+    char num[64];
+    b->n = 0;
+    int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
+    if (p->roles != SWEEP_ROLE_NONE) {
+        resim_design_role role;
+        if (resim_design_role_of(p->design, i, &role, NULL) != RESIM_OK)
+            return -1;
+        if (p->roles == SWEEP_ROLE_MATRIX)
+            bad |= cli_sb_put(b, ",", 1) | cli_sb_str(b, role.matrix);
+        else
+            bad |= cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, ",%zu,%zu", role.group,
+                                                        role.step));
+    }
+    for (size_t k = 0; k < p->dims; k++)
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, val[k]);
+    return bad;
+}
+
+/* Appends ",name@YYYY-MM" for every month of the plan (suffix after name). */
+static int series_header(cli_sbuf *b, const plan *p, const char *name, const char *suffix)
+{
+    int bad = 0;
+    for (int t = p->win0; t <= p->win1; t++) {
+        char d[8];
+        resim_date_format(p->start + t, d);
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_str(b, name) | cli_sb_str(b, suffix) |
+               cli_sb_put(b, "@", 1) | cli_sb_put(b, d, 7);
+    }
+    return bad;
 }
 
 int sweep_header_line(cli_sbuf *b, const plan *p, const resim_scenario *sc)
 {
     int bad = cli_sb_str(b, "point");
+    if (p->roles == SWEEP_ROLE_MATRIX)
+        bad |= cli_sb_str(b, ",matrix");
+    else if (p->roles == SWEEP_ROLE_TRAJECTORY)
+        bad |= cli_sb_str(b, ",trajectory,step");
     for (size_t k = 0; k < p->dims; k++)
         bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, p->keys[k].name);
     for (size_t e = 0; e < sc->n_elements; e++)
         for (size_t g = 0; g < SWEEP_GROUPS; g++)
             for (size_t m = 0; m < SWEEP_NMEASURES; m++) {
                 char name[96];
-                snprintf(name, sizeof name, ",%s_%s_%s", resim_scenario_symbol(sc, e),
-                         sweep_group_names[g], sweep_measure_names[m]);
-                bad |= cli_sb_str(b, name);
-                if (p->replicates == 0)
+                snprintf(name, sizeof name, ",%s_%s_", resim_scenario_symbol(sc, e),
+                         sweep_group_names[g]);
+                bad |= cli_sb_str(b, name) | cli_sb_str(b, sweep_measure_names[m]);
+                if (p->replicates == 0) {
+                    if (sweep_measure_dates[m][0] != '\0')
+                        bad |= cli_sb_str(b, name) | cli_sb_str(b, sweep_measure_dates[m]);
                     continue;
+                }
                 bad |= cli_sb_str(b, "_mean");
                 for (size_t q = 0; q < p->n_quantiles; q++) {
                     char qn[16];
                     cli_quantile_name(qn, sizeof qn, p->quantiles[q]);
-                    bad |= cli_sb_str(b, name) | cli_sb_str(b, "_") | cli_sb_str(b, qn);
+                    bad |= cli_sb_str(b, name) | cli_sb_str(b, sweep_measure_names[m]) |
+                           cli_sb_str(b, "_") | cli_sb_str(b, qn);
                 }
             }
+    for (size_t k = 0; k < p->n_series; k++) {
+        const char *nm = p->series[k].name;
+        if (p->replicates == 0) {
+            bad |= series_header(b, p, nm, "");
+            continue;
+        }
+        bad |= series_header(b, p, nm, "_mean");
+        for (size_t q = 0; q < p->n_quantiles; q++) {
+            char qn[20];
+            qn[0] = '_';
+            cli_quantile_name(qn + 1, sizeof qn - 1, p->quantiles[q]);
+            bad |= series_header(b, p, nm, qn);
+        }
+    }
     bad |= cli_sb_put(b, "\n", 1);
     return bad;
 }
 
-/* The leading fields of point i's row ("i,v1,...,vk,"), for resume checks. */
+/* The leading fields of point i's row ("i,[role,]v1,...,vk,"), for resume checks. */
 static int row_prefix(cli_sbuf *b, const plan *p, resim_design_cursor *c, size_t i,
                       char (*val)[VALUE_MAX], double *x, resim_error *err)
 {
     int rc = sweep_point_values(p, c, i, val, x, err);
     if (rc != RESIM_OK)
         return rc;
-    char num[32];
-    b->n = 0;
-    int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
-    for (size_t k = 0; k < p->dims; k++)
-        bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, val[k]);
-    bad |= cli_sb_put(b, ",", 1);
+    int bad = sweep_row_lead(b, p, i, val) | cli_sb_put(b, ",", 1);
     return bad ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory") : RESIM_OK;
 }
 
@@ -211,8 +283,20 @@ int sweep_write_sidecar(const char *csv, const plan *p, const sweep_args *a,
         resim_json_string(fp, p->table.path);
     }
     fprintf(fp, ", \"points\": %zu", p->total);
-    if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_LHS)
+    resim_design_kind kind = p->design != NULL ? resim_design_kind_of(p->design) : RESIM_DESIGN_GRID;
+    if (p->design != NULL && (kind == RESIM_DESIGN_LHS || kind == RESIM_DESIGN_MORRIS))
         fprintf(fp, ", \"seed\": %lu", a->seed);
+    if (p->design != NULL && kind == RESIM_DESIGN_SALTELLI)
+        fprintf(fp, ", \"base_samples\": %zu, \"second_order\": %s, \"matrices\": \"point p = j G + g: "
+                    "base sample j, g in the order A, AB1..ABk, [BA1..BAk,] B\"",
+                a->points, a->second_order ? "true" : "false");
+    if (p->design != NULL && kind == RESIM_DESIGN_MORRIS) {
+        char buf[40];
+        size_t levels = a->levels > 0 ? a->levels : 4; /* the default of --levels */
+        resim_format_short(buf, sizeof buf, resim_design_morris_delta(levels));
+        fprintf(fp, ", \"trajectories\": %zu, \"levels\": %zu, \"delta\": %s", a->trajectories,
+                levels, buf);
+    }
     fputs(", \"keys\": [", fp);
     for (size_t k = 0; k < p->dims; k++) {
         fputs(k ? ",\n    {\"key\": " : "\n    {\"key\": ", fp);
@@ -223,7 +307,7 @@ int sweep_write_sidecar(const char *csv, const plan *p, const sweep_args *a,
         fputs(buf, fp);
         resim_format_short(buf, sizeof buf, p->keys[k].hi);
         fprintf(fp, ", \"hi\": %s", buf);
-        if (p->design != NULL && resim_design_kind_of(p->design) == RESIM_DESIGN_GRID)
+        if (p->design != NULL && kind == RESIM_DESIGN_GRID)
             fprintf(fp, ", \"levels\": %zu", p->keys[k].levels);
         fputc('}', fp);
     }
@@ -232,6 +316,18 @@ int sweep_write_sidecar(const char *csv, const plan *p, const sweep_args *a,
             p->total, p->shard_k, p->shard_n, p->shard_from, p->n_local);
     fprintf(fp, "  \"threshold\": %.15g,\n  \"replicates\": %zu,\n", p->threshold,
             p->replicates);
+    char d0[8], d1[8];
+    resim_date_format(p->start + p->win0, d0);
+    resim_date_format(p->start + p->win1, d1);
+    fprintf(fp, "  \"window\": {\"from\": \"%s\", \"to\": \"%s\", \"first_month\": %d, "
+                "\"last_month\": %d, \"given\": %s},\n",
+            d0, d1, p->win0, p->win1, p->has_window ? "true" : "false");
+    fputs("  \"series\": [", fp);
+    for (size_t k = 0; k < p->n_series; k++) {
+        fputs(k ? ", " : "", fp);
+        resim_json_string(fp, p->series[k].name);
+    }
+    fputs("],\n", fp);
     if (p->replicates > 0) {
         fprintf(fp, "  \"seed\": %lu,\n  \"generator\": ", p->seed);
         resim_json_string(fp, resim_rng_name);
@@ -250,6 +346,10 @@ int sweep_write_sidecar(const char *csv, const plan *p, const sweep_args *a,
             a->threads, p->ranks);
     for (size_t m = 0; m < SWEEP_NMEASURES; m++)
         fprintf(fp, "%s\"%s\"", m ? ", " : "", sweep_measure_names[m]);
+    fputs("],\n  \"date_columns\": [", fp);
+    for (size_t m = 0, n = 0; p->replicates == 0 && m < SWEEP_NMEASURES; m++)
+        if (sweep_measure_dates[m][0] != '\0')
+            fprintf(fp, "%s\"%s\"", n++ ? ", " : "", sweep_measure_dates[m]);
     fputs("]\n}\n", fp);
     rc = resim_out_commit(&o, err);
     resim_out_abort(&o);
