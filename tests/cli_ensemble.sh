@@ -54,7 +54,9 @@ check awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 check test "$(wc -l <"$tmp/r1.csv")" -eq $((24 * 18 * 7 + 1))
 # Drawn levers: one row per replicate, values inside their ranges.
 check test "$(wc -l <"$tmp/t1.csv.draws.csv")" -eq 25
-check awk -F, 'NR > 1 && ($2 < 0 || $2 > 1 || $3 < 10 || $3 > 30) { exit 1 }' "$tmp/t1.csv.draws.csv"
+check awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+  { a = $c["policy.approval.none"]; n = $c["2026-02.list.add.control"]
+    if (a == "" || n == "" || a < 0 || a > 1 || n < 10 || n > 30) exit 1 }' "$tmp/t1.csv.draws.csv"
 check grep -q '"generator": "philox4x32-10' "$tmp/t1.csv.json"
 
 # Errors: exit 2 for the command line, 1 for bad values, one line, no files.

@@ -74,7 +74,7 @@ PY
 }
 
 shopt -s nullglob
-scenarios=(scenarios/*.ini)
+scenarios=(scenarios/*.ini scenarios/history/*.ini)
 if [ ${#scenarios[@]} -eq 0 ]; then
     echo "FAIL: no scenarios/*.ini"
     fail=$((fail + 1))
@@ -103,8 +103,8 @@ for ini in "${scenarios[@]}"; do
 done
 for golden in tests/golden/*.csv; do
     name=$(basename "$golden" .csv)
-    if [ ! -f "scenarios/$name.ini" ]; then
-        echo "FAIL: $golden has no scenarios/$name.ini (run scripts/update-golden)"
+    if [ ! -f "scenarios/$name.ini" ] && [ ! -f "scenarios/history/$name.ini" ]; then
+        echo "FAIL: $golden has no scenarios/$name.ini or scenarios/history/$name.ini (run scripts/update-golden)"
         fail=$((fail + 1))
     fi
 done

@@ -228,6 +228,15 @@ def canon(sc, key):
     raise ValueError("unknown key %r" % key)
 
 
+def number(v):
+    """A key's value; a distribution (README, Ensembles) gives its central value."""
+    m = re.fullmatch(r"\s*([a-z]+)\s*\((.*)\)\s*", v)
+    if m is None:
+        return float(v)
+    p = [float(x) for x in m.group(2).split(",")]
+    return {"uniform": lambda: (p[0] + p[1]) / 2, "triangular": lambda: p[1]}.get(m.group(1), lambda: p[0])()
+
+
 def apply_op(sc, lev, state, op, v):
     if op == "controlled":
         lev["controlled"] = set(split_list(v))
@@ -244,7 +253,7 @@ def apply_op(sc, lev, state, op, v):
                 iid, _, st = item.partition(":")
                 status[ids[iid]] = st
         else:
-            n = int(math.floor(float(v) + 0.5))
+            n = int(math.floor(number(v) + 0.5))
             target = parts[2]
             order = list(range(len(sc.imp)))
             if parts[1] == "add":
@@ -263,14 +272,14 @@ def apply_op(sc, lev, state, op, v):
     elif op in ("transit_months", "adjust_months"):
         lev[op] = float(v)
     elif op.startswith("stockpile.tonnes.") and state is not None:
-        lev[op] = float(v)
-        state["N"][op.split(".")[2]] = float(v)
+        lev[op] = number(v)
+        state["N"][op.split(".")[2]] = number(v)
     elif op.endswith(".start") and op.startswith("alt."):
         lev[op] = float(month_index(v) - sc.start)
     else:
         if op not in lev:
             raise ValueError("unknown lever %r" % op)
-        lev[op] = float(v)
+        lev[op] = number(v)
 
 
 # ----------------------------------------------------------------------------
@@ -557,7 +566,8 @@ def main():
     LIC = "scenarios/licensing-2025.ini"
     BASE = "scenarios/baseline.ini"
     cases = []  # (label, ini, sets, by_status, warmup, shipped)
-    for ini in sorted(glob.glob(os.path.join(root, "scenarios", "*.ini"))):
+    for ini in sorted(glob.glob(os.path.join(root, "scenarios", "*.ini")) +
+                      glob.glob(os.path.join(root, "scenarios", "history", "*.ini"))):
         cases.append((os.path.relpath(ini, root), os.path.relpath(ini, root), [], False, None, True))
     for ini in sorted(glob.glob(os.path.join(root, "tests", "fixtures", "*.ini")) +
                       glob.glob(os.path.join(root, "tests", "reference", "*.ini"))):
@@ -600,7 +610,7 @@ def main():
                                                        "2027-01.base_tpy.Sc=0"], False, None, False),
         ("japan alt source fields", J,
          ["alt.lynas_my2_dy.ramp_months=0", "alt.recycle_jp_dy.growth=0.5", "alt.mp_us_dy.start=2025-03",
-          "alt.mp_us_dy.japan_share=0.9", "2026-01.alt.france_dy.capacity_tpy=300",
+          "alt.mp_us_dy.japan_share=0.9", "2026-01.alt.caremag_dy.capacity_tpy=300",
           "2026-04.alt.lynas_my2_sm.delay_months=3"], False, None, False),
         ("japan list.add beyond the population", J, ["2027-01.list.add.watch=500",
                                                       "2027-07.list.add.control=1000"], False, None, False),
