@@ -957,6 +957,13 @@ V2_DEFAULTS = [
     "stockpile.decision_months=0", "stockpile.eligible=none watch control",
 ]
 
+def v2_defaults_for(ini):
+    """V2_DEFAULTS with its element keys on an element of the scenario (Dy when it has it)."""
+    els = load_scenario(ini).elements
+    el = "Dy" if "Dy" in els else els[0]
+    return [k.replace(".Dy=", "." + el + "=") for k in V2_DEFAULTS]
+
+
 J = "scenarios/japan-2026.ini"
 LIC = "scenarios/licensing-2025.ini"
 BASE = "scenarios/baseline.ini"
@@ -1071,8 +1078,8 @@ SELF_CHECKS = [
     # (a month the file has no section for: a --set key that replaces a key of
     # the file would keep that key's place, before the new element keys)
     ("a bare key after element keys overrides them (section 9)", J,
-     ["2026-03.approval.watch.Dy=0.9", "2026-03.approval.watch.Tb=0.05", "2026-03.approval.watch=0.3"],
-     ["2026-03.approval.watch=0.3"]),
+     ["2026-05.approval.watch.Dy=0.9", "2026-05.approval.watch.Tb=0.05", "2026-05.approval.watch=0.3"],
+     ["2026-05.approval.watch=0.3"]),
     ("precaution has no effect while nothing is controlled (section 10)", BASE,
      ["policy.precaution_months.none=2", "policy.precaution_months.watch=5",
       "scenario.precaution_adjust_months=3"], []),
@@ -1122,7 +1129,7 @@ def main():
     cases += [(f, f, [], False, None, "shipped") for f in files]
     cases += [(f, f, [], False, None, "v1") for f in fixtures]
     cases += [(lab, ini, sets, bys, w, "v1") for lab, ini, sets, bys, w in V1_CASES]
-    cases += [(f + " (version-2 levers written at their defaults)", f, V2_DEFAULTS, False, None, "defaults")
+    cases += [(f + " (version-2 levers written at their defaults)", f, v2_defaults_for(f), False, None, "defaults")
               for f in files + fixtures]
     cases += [(lab, ini, sets, bys, w, "v2") for lab, ini, sets, bys, w in V2_CASES]
     for f in sorted(glob.glob(os.path.join(root, V2_FIXTURES, "*.ini"))):

@@ -217,8 +217,10 @@ static void test_fixture_resolves(void **state)
     assert_string_equal(resim_scenario_symbol(sc, 2), "Y");
     assert_int_equal(sc->n_importers, 6);
     assert_int_equal(sc->n_sources, 2);
-    assert_true(sc->initial.approval[RESIM_WATCH] == 0.57);
-    assert_true(sc->initial.delay_cv[RESIM_CONTROL] == 1.17);
+    for (size_t e = 0; e < sc->n_elements; e++) {
+        assert_true(sc->initial.approval[RESIM_WATCH][sc->element[e]] == 0.57);
+        assert_true(sc->initial.delay_cv[RESIM_CONTROL][sc->element[e]] == 1.17);
+    }
     assert_true(sc->initial.stock_trigger == 0.93);
     /* Source start months are relative to the scenario start. */
     assert_true(sc->initial.source[0].start == -6);
@@ -442,13 +444,13 @@ static void test_set_override_and_append(void **state)
     for (size_t i = 0; i < L.ini.n; i++)
         count += strcmp(L.ini.v[i].key, "approval.none") == 0;
     assert_int_equal(count, 1);
-    assert_true(L.sc.initial.approval[RESIM_NONE] == 0.37);
+    assert_true(L.sc.initial.approval[RESIM_NONE][L.sc.element[0]] == 0.37);
     assert_int_equal(L.sc.months, 9);
     /* A new key is appended. */
     e = resim_ini_get(&L.ini, "policy", "delay_cv.watch");
     assert_non_null(e);
     assert_string_equal(e->value, "0.66");
-    assert_true(L.sc.initial.delay_cv[RESIM_WATCH] == 0.66);
+    assert_true(L.sc.initial.delay_cv[RESIM_WATCH][L.sc.element[0]] == 0.66);
     /* An event section is created, and its event resolved. */
     int found = 0;
     for (size_t i = 0; i < L.ini.n_sections; i++)

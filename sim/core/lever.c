@@ -22,6 +22,7 @@
 #define KIND_RANGE_ELEMENTS NAN, NAN
 #define KIND_RANGE_ASSIGN NAN, NAN
 #define KIND_RANGE_TEXT NAN, NAN
+#define KIND_RANGE_STATUSES NAN, NAN
 #define K(kind) RESIM_KIND_##kind, KIND_RANGE_##kind
 #define W(lo, hi) RESIM_KIND_WHOLE, lo, hi
 #define D(x) {x, x, x}
@@ -54,7 +55,7 @@ const resim_lever *resim_lever_get(resim_lever_id id) { return &table[id]; }
 int resim_lever_numeric(resim_lever_kind kind)
 {
     return kind != RESIM_KIND_ELEMENTS && kind != RESIM_KIND_ASSIGN && kind != RESIM_KIND_TEXT &&
-           kind != RESIM_KIND_MONTH;
+           kind != RESIM_KIND_MONTH && kind != RESIM_KIND_STATUSES;
 }
 
 size_t resim_lever_sections(const char **names, size_t max, int deterministic_only)
@@ -140,6 +141,9 @@ static int match(const resim_data *d, const resim_lever *lv, const char *key, re
         const char *close = strchr(t, '>');
         char stop = close[1];
         const char *end = stop != '\0' ? strchr(k, stop) : k + strlen(k);
+        /* approval.<status> of approval.<status>.<El>: the bare key ends here. */
+        if (end == NULL && (lv->flags & RESIM_LEVER_ALL_ELEMENTS) && strcmp(close + 1, ".<El>") == 0)
+            end = k + strlen(k);
         if (end == NULL || ntok == sizeof tok / sizeof tok[0])
             return RESIM_LEVER_UNKNOWN_KEY;
         tok[ntok].kind = strncmp(t, PH_STATUS, sizeof PH_STATUS - 1) == 0    ? 's'
@@ -257,9 +261,41 @@ int resim_lever_find_error(const resim_ini_entry *e, int found, resim_error *err
                NULL);
 }
 
+/* A list of status names (space or comma separated) into a mask, bit s
+ * for status s; an empty list is no one (docs/model.md section 12). */
+static int parse_statuses(const resim_ini_entry *e, double *out, resim_error *err)
+{
+    unsigned mask = 0;
+    for (const char *p = e->value; *p != '\0';) {
+        size_t n = strcspn(p, " ,\t");
+        if (n > 0) {
+            char name[16];
+            int st = -1;
+            if (n < sizeof name) {
+                memcpy(name, p, n);
+                name[n] = '\0';
+                st = resim_status_of(name);
+            }
+            if (st < 0) {
+                char what[80];
+                snprintf(what, sizeof what, "unknown status '%.*s' (none, watch or control)",
+                         (int)(n < 40 ? n : 40), p);
+                return bad(err, e, RESIM_EINVAL, what, NULL);
+            }
+            mask |= 1u << st;
+        }
+        p += n;
+        p += strspn(p, " ,\t");
+    }
+    *out = mask;
+    return RESIM_OK;
+}
+
 int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start, double *out,
                       resim_error *err)
 {
+    if (lv->kind == RESIM_KIND_STATUSES)
+        return parse_statuses(e, out, err);
     if (!resim_lever_numeric(lv->kind) && lv->kind != RESIM_KIND_MONTH)
         return bad(err, e, RESIM_EINVAL, "not a numeric key", NULL);
     if (lv->kind == RESIM_KIND_MONTH) {

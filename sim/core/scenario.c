@@ -96,6 +96,7 @@ static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, re
     const resim_data *d = sc->data;
     sc->transit = (int)resim_lever_get(RESIM_LEVER_TRANSIT)->def[0];
     sc->adjust = resim_lever_get(RESIM_LEVER_ADJUST)->def[0];
+    sc->precaution_adjust = resim_lever_get(RESIM_LEVER_PRECAUTION_ADJUST)->def[0];
     sc->warmup = (int)resim_lever_get(RESIM_LEVER_WARMUP)->def[0];
     snprintf(sc->name, sizeof sc->name, "scenario");
     int have_start = 0, have_months = 0, have_elements = 0;
@@ -136,6 +137,9 @@ static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, re
         case RESIM_LEVER_ADJUST:
             rc = lever_value(ref.id, e, sc, &sc->adjust, err);
             break;
+        case RESIM_LEVER_PRECAUTION_ADJUST:
+            rc = lever_value(ref.id, e, sc, &sc->precaution_adjust, err);
+            break;
         case RESIM_LEVER_ELEMENTS: {
             unsigned char mask[RESIM_MAX_ELEMENTS];
             if ((rc = element_list(e, d, mask, sc->element, &sc->n_elements, err)) != RESIM_OK)
@@ -171,7 +175,8 @@ static void default_levers(resim_scenario *sc)
     memset(lv, 0, sizeof *lv);
     for (size_t i = 0; i < resim_lever_count(); i++) {
         const resim_lever *l = resim_lever_at(i);
-        if (l->offset == RESIM_LEVER_NOWHERE || !resim_lever_numeric(l->kind) ||
+        if (l->offset == RESIM_LEVER_NOWHERE ||
+            (!resim_lever_numeric(l->kind) && l->kind != RESIM_KIND_STATUSES) ||
             (l->flags & RESIM_LEVER_FROM_DATA))
             continue;
         int ns = l->shape == RESIM_SHAPE_STATUS || l->shape == RESIM_SHAPE_STATUS_ELEMENT
@@ -547,13 +552,39 @@ static void emit_lever(const resim_scenario *sc, const resim_levers *lv, const r
     if (ref.element == RESIM_LEVER_ALL)
         ref.element = (int)sc->element[0];
     double v = resim_lever_value(lv, &ref);
-    if (l->kind == RESIM_KIND_MONTH) {
+    if (l->kind == RESIM_KIND_STATUSES) { /* names, in status order */
+        char buf[64] = "";
+        for (int st = 0; st < RESIM_NSTATUSES; st++)
+            if ((unsigned)v & (1u << st)) {
+                if (buf[0] != '\0')
+                    strcat(buf, " ");
+                strcat(buf, resim_status_names[st]);
+            }
+        fn(ctx, key, buf);
+    } else if (l->kind == RESIM_KIND_MONTH) {
         char date[8];
         resim_date_format(sc->start + (int)v, date);
         fn(ctx, key, date);
     } else {
         emit_number(fn, ctx, key, v);
     }
+}
+
+/* A lever indexed by element (and status st, or -1): one bare key while
+ * every element has the same value, else one key per element. */
+static void emit_by_element(const resim_scenario *sc, const resim_levers *lv, const resim_lever *l,
+                            int st, resim_lever_fn fn, void *ctx)
+{
+    int same = 1;
+    resim_lever_ref first = {l->id, st, (int)sc->element[0], -1};
+    for (size_t e = 1; e < sc->n_elements && same; e++) {
+        resim_lever_ref r = {l->id, st, (int)sc->element[e], -1};
+        same = resim_lever_value(lv, &r) == resim_lever_value(lv, &first);
+    }
+    for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++)
+        emit_lever(sc, lv, l,
+                   (resim_lever_ref){l->id, st, same ? RESIM_LEVER_ALL : (int)sc->element[e], -1},
+                   fn, ctx);
 }
 
 void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_lever_fn fn,
@@ -583,11 +614,19 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
         /* Levers of a section indexed by element (or by source) are
          * reported together, one element (or source) at a time. */
         size_t end = i + 1;
-        if (l->shape == RESIM_SHAPE_ELEMENT || l->shape == RESIM_SHAPE_SOURCE)
+        if ((l->shape == RESIM_SHAPE_ELEMENT && !(l->flags & RESIM_LEVER_ALL_ELEMENTS)) ||
+            l->shape == RESIM_SHAPE_SOURCE)
             while (end < n && resim_lever_at(end)->offset != RESIM_LEVER_NOWHERE &&
                    resim_lever_at(end)->shape == l->shape &&
+                   !(resim_lever_at(end)->flags & RESIM_LEVER_ALL_ELEMENTS) &&
                    strcmp(resim_lever_at(end)->section, l->section) == 0)
                 end++;
+        if (l->shape == RESIM_SHAPE_ELEMENT && (l->flags & RESIM_LEVER_ALL_ELEMENTS)) {
+            /* One bare key while every element has the same value. */
+            emit_by_element(sc, lv, l, -1, fn, ctx);
+            i = end;
+            continue;
+        }
         switch (l->shape) {
         case RESIM_SHAPE_SCALAR:
             emit_lever(sc, lv, l, (resim_lever_ref){l->id, -1, -1, -1}, fn, ctx);
@@ -611,20 +650,8 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
                                fn, ctx);
             break;
         case RESIM_SHAPE_STATUS_ELEMENT:
-            /* One key per status while every element has the same value. */
-            for (int st = 0; st < RESIM_NSTATUSES; st++) {
-                int same = 1;
-                resim_lever_ref first = {l->id, st, (int)sc->element[0], -1};
-                for (size_t e = 1; e < sc->n_elements && same; e++) {
-                    resim_lever_ref r = {l->id, st, (int)sc->element[e], -1};
-                    same = resim_lever_value(lv, &r) == resim_lever_value(lv, &first);
-                }
-                for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++)
-                    emit_lever(sc, lv, l,
-                               (resim_lever_ref){l->id, st,
-                                                 same ? RESIM_LEVER_ALL : (int)sc->element[e], -1},
-                               fn, ctx);
-            }
+            for (int st = 0; st < RESIM_NSTATUSES; st++)
+                emit_by_element(sc, lv, l, st, fn, ctx);
             break;
         }
         i = end;
