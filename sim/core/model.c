@@ -57,6 +57,9 @@ struct resim_model {
     double *xcover;          /* [E*N]: precautionary extra cover X, months (section 10) */
     double *subst;           /* [E*N]: substituted share S (section 11) */
     int *low_months;         /* [E]: n_e, consecutive months below the trigger (section 12) */
+    /* Whether some X (or S) of an element may be nonzero: while neither is,
+     * the month skips their arithmetic, which would change nothing. [E] */
+    unsigned char *x_live, *s_live;
     double *scratch;         /* [S_N*N] per-importer values of the element in hand */
     /* Importers with a share of each element, [E][N] and [E]: one without
      * stays at zero in every month (no demand, stock or orders), so the
@@ -108,6 +111,8 @@ void resim_model_free(resim_model *m)
     free(m->xcover);
     free(m->subst);
     free(m->low_months);
+    free(m->x_live);
+    free(m->s_live);
     free(m->scratch);
     free(m->active);
     free(m->n_active);
@@ -138,12 +143,15 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->xcover = malloc(E * N * sizeof(double));
     m->subst = malloc(E * N * sizeof(double));
     m->low_months = malloc(E * sizeof *m->low_months);
+    m->x_live = malloc(E);
+    m->s_live = malloc(E);
     m->scratch = malloc(S_N * N * sizeof(double));
     m->active = malloc(E * N * sizeof *m->active);
     m->n_active = malloc(E * sizeof *m->n_active);
     m->sorted_for = malloc(N * sizeof(double));
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
-        !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months) {
+        !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months ||
+        !m->x_live || !m->s_live) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -346,6 +354,9 @@ static void clamp_substitution(resim_model *m)
     }
 }
 
+/* stockpile.eligible when every status is (the default). */
+#define ELIGIBLE_ALL ((1u << RESIM_NSTATUSES) - 1)
+
 static void apply_event(resim_model *m, const resim_event *ev)
 {
     const resim_scenario *sc = m->sc;
@@ -463,8 +474,11 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     }
     memset(m->pend, 0, E * N * sizeof(double));
     memset(m->subst, 0, E * N * sizeof(double));
-    for (size_t e = 0; e < E; e++)
+    for (size_t e = 0; e < E; e++) {
         m->low_months[e] = 0; /* months before the start count as at or above the trigger */
+        m->s_live[e] = 0;
+        m->x_live[e] = 0;
+    }
     for (int s = 0; s < RESIM_NSTATUSES; s++)
         for (size_t e = 0; e < RESIM_MAX_ELEMENTS; e++)
             m->kmu[s][e] = m->kcv[s][e] = NAN; /* forces a refresh */
@@ -502,6 +516,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
             double c0 = fmax(0, D * frac);
             double X = m->lv.controlled[x] ? m->lv.precaution_months[m->status[i]][x] : 0;
             m->xcover[b] = X;
+            m->x_live[e] |= X != 0;
             m->inv[b] = (cover[i] + X) * D;
             m->intr[b] = L * c0;
             double *tr = m->trans + b * L1;
@@ -543,8 +558,15 @@ static void finish_row(double *row, double Ae, double Ne)
     row[RESIM_M_COVER_DAYS] = D > 0 ? row[RESIM_M_INVENTORY] / (D / RESIM_MONTH_DAYS) : NAN;
 }
 
+/* A function the step inlines wherever it is called (a hint elsewhere). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Deterministic filing: the kernel's expected share in each month. */
-static void file_expected(const resim_model *m, double *ring, int s, size_t e, size_t pos,
+static ALWAYS_INLINE void file_expected(const resim_model *m, double *ring, int s, size_t e, size_t pos,
                           double a)
 {
     const size_t K = m->K;
@@ -667,13 +689,20 @@ static void list_process(resim_model *m, int t)
         }
 }
 
-void resim_model_step(resim_model *m, double *out)
+/*
+ * Steps 2-10 of month m->t for scenario element e into its E x G block
+ * `all`. With `plain`, no version-2 mechanism acts on the element this
+ * month (element_plain): the step is version 1's, and its per-importer
+ * loops carry none of the version-2 arithmetic.
+ */
+/* Inlined at both calls, so that each copy is compiled for its `plain`. */
+static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, const int plain)
 {
     const resim_scenario *sc = m->sc;
     const resim_levers *lv = &m->lv;
     const double *cover = sc->data->cover, *mil = sc->data->military;
     const double M = RESIM_MONTH_DAYS, tau = sc->adjust, pi = sc->precaution_adjust;
-    const size_t E = m->E, N = m->N, G = m->G, K = m->K, L1 = m->L1;
+    const size_t N = m->N, G = m->G, K = m->K, L1 = m->L1;
     const int t = m->t, L = sc->transit;
     const size_t u = (size_t)(t - m->t0), slot = u % K;
     /* Ring positions are the same for every importer: work them out once. */
@@ -684,164 +713,214 @@ void resim_model_step(resim_model *m, double *out)
     double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
     double *sRj = m->scratch + S_REJ * N, *sArr = m->scratch + S_ARR * N;
     double *sAv = m->scratch + S_AVAIL * N, *sUn = m->scratch + S_UNMET * N;
+    const unsigned eligible = (unsigned)lv->stock_eligible;
+    const int all_eligible = plain || eligible == ELIGIBLE_ALL;
+    const size_t x = sc->element[e];
+    const double *share = sc->share + e * N;
+    const size_t *act = m->active + e * N, n_act = m->n_active[e];
+    const double De = national_demand(lv, x, t);       /* step 2 */
+    const double Ae = alt_capacity(m, e, t);            /* step 3 */
+    const double frac = china_fraction(De, Ae);
+    const int ctrl = lv->controlled[x];
+    const double ban = lv->military_ban[x];
+    double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months (section 13) */
+    double xtarget[RESIM_NSTATUSES]; /* X* by status (section 10) */
+    int gl_on = 0, x_on = 0; /* a general licence, an extra cover target for some status */
+    for (int st = 0; st < RESIM_NSTATUSES; st++) {
+        lead_of[st] = ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L
+                           : L;
+        xtarget[st] = ctrl ? lv->precaution_months[st][x] : 0;
+        first_pos[st] = (u + m->kfirst[st][e]) % K;
+        gl_on |= ctrl && lv->general_licence[st][x] > 0;
+        x_on |= xtarget[st] != 0;
+    }
+    if (x_on)
+        m->x_live[e] = 1;
+    const int x_live = !plain && m->x_live[e], s_live = !plain && m->s_live[e];
+    gl_on = !plain && gl_on;
+    double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
+    double *X = m->xcover + e * N, *S = m->subst + e * N;
 
-    apply_events(m, t); /* step 1 */
-    list_process(m, t);
-    refresh_kernels(m);
-    memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
-    const unsigned eligible = (unsigned)lv->stock_eligible; /* after the events */
-
-    for (size_t e = 0; e < E; e++) {
-        const size_t x = sc->element[e];
-        const double *share = sc->share + e * N;
-        const size_t *act = m->active + e * N, n_act = m->n_active[e];
-        const double De = national_demand(lv, x, t);       /* step 2 */
-        const double Ae = alt_capacity(m, e, t);            /* step 3 */
-        const double frac = china_fraction(De, Ae);
-        const int ctrl = lv->controlled[x];
-        const double ban = lv->military_ban[x];
-        double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months (section 13) */
-        double xtarget[RESIM_NSTATUSES]; /* X* by status (section 10) */
-        for (int st = 0; st < RESIM_NSTATUSES; st++) {
-            lead_of[st] = ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L
-                               : L;
-            xtarget[st] = ctrl ? lv->precaution_months[st][x] : 0;
-            first_pos[st] = (u + m->kfirst[st][e]) % K;
-        }
-        double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
-        double *X = m->xcover + e * N, *S = m->subst + e * N;
-
-        /* Steps 1a, 2 and 4: extra cover, demand after substitution, and the
-         * requirement from inventory and supply-line gaps. */
-        double sumR = 0;
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
+    /* Steps 1a, 2 and 4: extra cover, demand after substitution, and the
+     * requirement from inventory and supply-line gaps. */
+    double sumR = 0, Xmax = 0;
+    for (size_t q = 0; q < n_act; q++) {
+        const size_t i = act[q];
+        double D = share[i] * De, cov = cover[i];
+        if (s_live)
+            D *= 1 - S[i];
+        if (x_live) {
             const double Xs = xtarget[m->status[i]];
             if (Xs != X[i])
                 X[i] += (Xs - X[i]) / pi;
-            double D = share[i] * De * (1 - S[i]);
-            double lead = lead_of[m->status[i]];
-            double gap = ((cover[i] + X[i]) * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
-            double R = D + gap / tau;
-            sD[i] = D;
-            sR[i] = R > 0 ? R : 0;
-            sumR += sR[i];
+            cov += X[i];
+            Xmax = X[i] > Xmax ? X[i] : Xmax;
         }
+        double lead = lead_of[m->status[i]];
+        double gap = (cov * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
+        double R = D + gap / tau;
+        sD[i] = D;
+        sR[i] = R > 0 ? R : 0;
+        sumR += sR[i];
+    }
+    if (x_live && Xmax == 0 && !x_on) /* every X back at 0 and every target 0 */
+        m->x_live[e] = 0;
 
-        /* Steps 5-7: alternative purchases, filing (the general-licence
-         * share decided at once, section 13), decisions, arrivals. */
-        double sumD = 0, sumMin = 0, sumUnmet = 0;
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
-            const size_t b = e * N + i;
-            const int s = m->status[i];
-            double D = sD[i], R = sR[i];
-            double alt = 0;
-            if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
-                double pro_rata = Ae * R / sumR;
-                alt = pro_rata < R ? pro_rata : R;
-            }
-            double a = R - alt;
-            double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
-            double gl = 0, gl_appr = 0; /* general-licence volume and its approved part */
-            double review = a;
-            if (ctrl && lv->general_licence[s][x] > 0) {
-                gl = lv->general_licence[s][x] * a;
-                review = a - gl;
-                double n_gl = m->lots_rng != NULL ? lot_count(gl, sc->lot_tonnes[x]) : 0;
-                gl_appr = gl > 0 ? approve(m, 1 - mil[i] * ban, gl, n_gl) : 0;
-            }
-            if (!ctrl)
-                ring[slot] += a; /* w[0] = 1: decided at once */
-            else if (m->lots_rng == NULL)
-                file_expected(m, ring, s, e, first_pos[s], review);
-            else
-                file_lots(m, ring, lots, s, e, first_pos[s], review, sc->lot_tonnes[x]);
-            double dec = ring[slot], nlots = 0;
-            ring[slot] = 0;
-            if (m->lots_rng != NULL) {
-                nlots = lots[slot];
-                lots[slot] = 0;
-            }
-            pend[i] += review - dec;
-            /* Section 9: the approval and the military ban of this element. */
-            double p = ctrl ? lv->approval[s][x] * (1 - mil[i] * ban) : 1;
-            double ap = approve(m, p, dec, nlots);
-            double rj = dec - ap;
-            if (gl > 0) {
-                ap += gl_appr;
-                rj += gl - gl_appr;
-            }
-            double *tr = m->trans + b * L1;
-            tr[tslot] = ap;
-            double arr = tr[tnext]; /* approved in month t - L */
-            intr[i] += ap - arr;
-            double avail = inv[i] + arr + alt;
-            double unmet = D > avail ? D - avail : 0;
-            sumD += D;
-            sumMin += D < avail ? D : avail;
-            if ((eligible >> s) & 1u) /* section 12: only eligible importers draw on it */
-                sumUnmet += unmet;
-            sAlt[i] = alt;
-            sA[i] = a;
-            sAp[i] = ap;
-            sRj[i] = rj;
-            sArr[i] = arr;
-            sAv[i] = avail;
-            sUn[i] = unmet;
+    /* Steps 5-7: alternative purchases, filing (the general-licence
+     * share decided at once, section 13), decisions, arrivals. */
+    double sumD = 0, sumMin = 0, sumUnmet = 0;
+    for (size_t q = 0; q < n_act; q++) {
+        const size_t i = act[q];
+        const size_t b = e * N + i;
+        const int s = m->status[i];
+        double D = sD[i], R = sR[i];
+        double alt = 0;
+        if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
+            double pro_rata = Ae * R / sumR;
+            alt = pro_rata < R ? pro_rata : R;
         }
+        double a = R - alt;
+        double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
+        double gl = 0, review = a; /* general-licence volume, volume for review */
+        if (gl_on) {
+            gl = lv->general_licence[s][x] * a;
+            review = a - gl;
+        }
+        if (!ctrl)
+            ring[slot] += a; /* w[0] = 1: decided at once */
+        else if (m->lots_rng == NULL)
+            file_expected(m, ring, s, e, first_pos[s], review);
+        else
+            file_lots(m, ring, lots, s, e, first_pos[s], review, sc->lot_tonnes[x]);
+        double dec = ring[slot], nlots = 0;
+        ring[slot] = 0;
+        if (m->lots_rng != NULL) {
+            nlots = lots[slot];
+            lots[slot] = 0;
+        }
+        pend[i] += review - dec;
+        /* Section 9: the approval and the military ban of this element. */
+        double p = ctrl ? lv->approval[s][x] * (1 - mil[i] * ban) : 1;
+        double ap = approve(m, p, dec, nlots);
+        double rj = dec - ap;
+        if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
+            double n_gl = m->lots_rng != NULL ? lot_count(gl, sc->lot_tonnes[x]) : 0;
+            double gl_appr = approve(m, 1 - mil[i] * ban, gl, n_gl);
+            ap += gl_appr;
+            rj += gl - gl_appr;
+        }
+        double *tr = m->trans + b * L1;
+        tr[tslot] = ap;
+        double arr = tr[tnext]; /* approved in month t - L */
+        intr[i] += ap - arr;
+        double avail = inv[i] + arr + alt;
+        double unmet = D > avail ? D - avail : 0;
+        sumD += D;
+        sumMin += D < avail ? D : avail;
+        if (all_eligible || ((eligible >> s) & 1u)) /* section 12: only eligible ones draw */
+            sumUnmet += unmet;
+        sAlt[i] = alt;
+        sA[i] = a;
+        sAp[i] = ap;
+        sRj[i] = rj;
+        sArr[i] = arr;
+        sAv[i] = avail;
+        sUn[i] = unmet;
+    }
 
-        /* Step 8: the national stockpile releases when availability has been
-         * below the trigger for more than decision_months (section 12). */
-        double *Ne = &m->lv.stock_tonnes[x];
-        double before = sumD > 0 ? sumMin / sumD : 1, Rel = 0;
-        m->low_months[e] = before < lv->stock_trigger ? m->low_months[e] + 1 : 0;
-        if (lv->stock_enabled != 0 && *Ne > 0 && before < lv->stock_trigger &&
-            m->low_months[e] > lv->stock_decision_months) {
-            Rel = fmin(fmin(*Ne, lv->stock_release_max[x]), sumUnmet);
-            *Ne -= Rel;
-        }
+    /* Step 8: the national stockpile releases when availability has been
+     * below the trigger for more than decision_months (section 12). */
+    double *Ne = &m->lv.stock_tonnes[x];
+    double before = sumD > 0 ? sumMin / sumD : 1, Rel = 0;
+    m->low_months[e] = before < lv->stock_trigger ? m->low_months[e] + 1 : 0;
+    if (lv->stock_enabled != 0 && *Ne > 0 && before < lv->stock_trigger &&
+        m->low_months[e] > lv->stock_decision_months) {
+        Rel = fmin(fmin(*Ne, lv->stock_release_max[x]), sumUnmet);
+        *Ne -= Rel;
+    }
 
-        /* Steps 9-10: consumption, shortfall, closing inventory, then the
-         * substitution update (section 11), skipped where it changes nothing:
-         * with no rate and no reversion S stays where it is. */
-        const double r12 = lv->subst_rate[x] / 12, v12 = lv->subst_reversion[x] / 12;
-        const double cap = lv->subst_cap[x], theta = lv->subst_trigger;
-        const int substitutes = lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0;
-        double *all = out + e * G * RESIM_NMETRICS;
-        /* The `all` row is summed in a local copy the compiler can keep in
-         * registers; the order of the additions is the same. */
-        double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
-            const int s = m->status[i];
-            double D = sD[i], Dpot = share[i] * De;
-            /* Rel > 0 needs eligible unmet > 0. */
-            double rel = Rel > 0 && ((eligible >> s) & 1u) ? Rel * sUn[i] / sumUnmet : 0;
-            double have = sAv[i] + rel;
-            double C = D < have ? D : have;
-            inv[i] = have - C;
-            double sub = Dpot - D;
-            add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C,
-                      sub);
-            if (m->by == RESIM_BY_STATUS)
-                add_flows(by_status[s], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i],
-                          rel, inv[i], C, sub);
-            else if (m->by == RESIM_BY_IMPORTER)
-                add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
-                          pend[i], sArr[i], rel, inv[i], C, sub);
-            if (substitutes && Dpot > 0) {
-                if (D > 0 && C / D < theta)
-                    S[i] = fmin(cap, S[i] + r12);
-                else
-                    S[i] = fmax(0, fmin(cap, S[i] - v12));
-            }
-        }
-        memcpy(all, sum, sizeof sum);
+    /* Steps 9-10: consumption, shortfall, closing inventory, then the
+     * substitution update (section 11), skipped where it changes nothing:
+     * with no rate and no reversion S stays where it is. */
+    const double r12 = lv->subst_rate[x] / 12, v12 = lv->subst_reversion[x] / 12;
+    const double cap = lv->subst_cap[x], theta = lv->subst_trigger;
+    const int substitutes = !plain && (lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0);
+    int s_any = 0; /* some S of the element is above 0 after the month */
+    /* The `all` row is summed in a local copy the compiler can keep in
+     * registers; the order of the additions is the same. */
+    double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+    for (size_t q = 0; q < n_act; q++) {
+        const size_t i = act[q];
+        double D = sD[i];
+        /* Rel > 0 needs eligible unmet > 0. */
+        double rel = 0;
+        if (Rel > 0 && (all_eligible || ((eligible >> m->status[i]) & 1u)))
+            rel = Rel * sUn[i] / sumUnmet;
+        double have = sAv[i] + rel;
+        double C = D < have ? D : have;
+        inv[i] = have - C;
+        /* Potential demand minus demand; 0 while no S is above 0. */
+        double sub = s_live ? share[i] * De - D : 0;
+        add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C,
+                  sub);
         if (m->by == RESIM_BY_STATUS)
-            memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
-        for (size_t g = 0; g < G; g++)
-            finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
+            add_flows(by_status[m->status[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
+                      sArr[i], rel, inv[i], C, sub);
+        else if (m->by == RESIM_BY_IMPORTER)
+            add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
+                      pend[i], sArr[i], rel, inv[i], C, sub);
+        if (substitutes) {
+            if (!(share[i] * De > 0))
+                continue; /* no potential demand: S stays */
+            if (D > 0 && C / D < theta)
+                S[i] = fmin(cap, S[i] + r12);
+            else
+                S[i] = fmax(0, fmin(cap, S[i] - v12));
+            s_any |= S[i] > 0;
+        }
+    }
+    if (substitutes)
+        m->s_live[e] = (unsigned char)s_any;
+    memcpy(all, sum, sizeof sum);
+    if (m->by == RESIM_BY_STATUS)
+        memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
+    for (size_t g = 0; g < G; g++)
+        finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
+}
+
+/*
+ * Whether no version-2 mechanism acts on element e this month: no extra
+ * cover wanted or held, no substituted share and no substitution rate or
+ * reversion, no general licence, and every status eligible for releases.
+ * The stockpile's decision count is per element and is kept either way.
+ */
+static int element_plain(const resim_model *m, size_t e)
+{
+    const resim_levers *lv = &m->lv;
+    const size_t x = m->sc->element[e];
+    if (m->x_live[e] || m->s_live[e] || lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0 ||
+        (unsigned)lv->stock_eligible != ELIGIBLE_ALL)
+        return 0;
+    if (lv->controlled[x])
+        for (int st = 0; st < RESIM_NSTATUSES; st++)
+            if (lv->precaution_months[st][x] != 0 || lv->general_licence[st][x] > 0)
+                return 0;
+    return 1;
+}
+
+void resim_model_step(resim_model *m, double *out)
+{
+    const size_t E = m->E, G = m->G;
+    apply_events(m, m->t); /* step 1 */
+    list_process(m, m->t);
+    refresh_kernels(m);
+    memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
+    for (size_t e = 0; e < E; e++) {
+        double *all = out + e * G * RESIM_NMETRICS;
+        if (element_plain(m, e))
+            element_month(m, e, all, 1);
+        else
+            element_month(m, e, all, 0);
     }
     m->t++;
 }
