@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cli_golden.sh - reruns every shipped scenario and compares its CSV with the
-# answer in tests/golden/<name>.csv: numbers within 1e-9 (relative, with an
-# absolute floor of 1e-9), text columns exactly.
+# answers in tests/golden/<name>.csv (resim run) and <name>.by-status.csv
+# (resim run --by status): numbers within 1e-9 (relative, with an absolute
+# floor of 1e-9), text columns exactly.
 #
 # Usage: bash tests/cli_golden.sh path/to/resim   (from the repository root)
 # After a deliberate change: scripts/update-golden path/to/resim
@@ -73,6 +74,17 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+# Answer files: tests/golden/<name>.csv is `resim run scenarios/<name>.ini`,
+# <name>.<variant>.csv the same with the options its variant names.
+variants=("" ".by-status")
+variant_args() {
+    case $1 in
+        "") ;;
+        .by-status) echo "--by status" ;;
+        *) return 1 ;;
+    esac
+}
+
 shopt -s nullglob
 scenarios=(scenarios/*.ini scenarios/history/*.ini)
 if [ ${#scenarios[@]} -eq 0 ]; then
@@ -81,30 +93,35 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 fi
 for ini in "${scenarios[@]}"; do
     name=$(basename "$ini" .ini)
-    golden=tests/golden/$name.csv
-    if [ ! -f "$golden" ]; then
-        echo "FAIL: $name: no $golden (run scripts/update-golden)"
-        fail=$((fail + 1))
-        continue
-    fi
-    if ! "$bin" run "$ini" >"$work/$name.csv" 2>"$work/$name.err"; then
-        echo "FAIL: $name: resim run $ini failed:"
-        sed 's/^/    /' "$work/$name.err"
-        fail=$((fail + 1))
-        continue
-    fi
-    if compare "$work/$name.csv" "$golden"; then
-        echo "ok: $name"
-        pass=$((pass + 1))
-    else
-        echo "FAIL: $name differs from $golden (if intended: scripts/update-golden)"
-        fail=$((fail + 1))
-    fi
+    for v in "${variants[@]}"; do
+        golden=tests/golden/$name$v.csv
+        if [ ! -f "$golden" ]; then
+            echo "FAIL: $name$v: no $golden (run scripts/update-golden)"
+            fail=$((fail + 1))
+            continue
+        fi
+        # shellcheck disable=SC2046
+        if ! "$bin" run "$ini" $(variant_args "$v") >"$work/$name$v.csv" 2>"$work/$name$v.err"; then
+            echo "FAIL: $name$v: resim run $ini $(variant_args "$v") failed:"
+            sed 's/^/    /' "$work/$name$v.err"
+            fail=$((fail + 1))
+            continue
+        fi
+        if compare "$work/$name$v.csv" "$golden"; then
+            echo "ok: $name$v"
+            pass=$((pass + 1))
+        else
+            echo "FAIL: $name$v differs from $golden (if intended: scripts/update-golden)"
+            fail=$((fail + 1))
+        fi
+    done
 done
 for golden in tests/golden/*.csv; do
-    name=$(basename "$golden" .csv)
-    if [ ! -f "scenarios/$name.ini" ] && [ ! -f "scenarios/history/$name.ini" ]; then
-        echo "FAIL: $golden has no scenarios/$name.ini or scenarios/history/$name.ini (run scripts/update-golden)"
+    file=$(basename "$golden" .csv)
+    name=${file%%.*}
+    v=${file#"$name"}
+    if { [ ! -f "scenarios/$name.ini" ] && [ ! -f "scenarios/history/$name.ini" ]; } || ! variant_args "$v" >/dev/null; then
+        echo "FAIL: $golden has no scenarios/$name.ini or an unknown variant (scripts/update-golden --prune)"
         fail=$((fail + 1))
     fi
 done

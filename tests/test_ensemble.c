@@ -1,5 +1,5 @@
 /*
- * test_ensemble.c - the stochastic mode (MODEL.md section 8): distributions,
+ * test_ensemble.c - the stochastic mode (docs/model.md section 8): distributions,
  * streams, lots against the kernel, agreement with the deterministic mode,
  * and the per-cell summary.
  */

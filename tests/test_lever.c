@@ -51,7 +51,7 @@ static void test_lines_are_consistent(void **state)
     for (size_t i = 0; i < resim_lever_count(); i++) {
         const resim_lever *l = resim_lever_at(i);
         char what[128];
-        snprintf(what, sizeof what, "%s (%s.%s)", l->name, l->section, l->key);
+        snprintf(what, sizeof what, "%s (%s.%s)", l->name, l->section->name, l->key);
         assert_int_equal(l->id, (resim_lever_id)i);
         assert_ptr_equal(resim_lever_get(l->id), l);
         /* The placeholders say the shape. */
@@ -91,7 +91,7 @@ static void test_lines_are_consistent(void **state)
         /* Names once: no two lines with the same section and key. */
         for (size_t k = 0; k < i; k++) {
             const resim_lever *o = resim_lever_at(k);
-            if (strcmp(o->section, l->section) == 0 && strcmp(o->key, l->key) == 0)
+            if (o->section == l->section && strcmp(o->key, l->key) == 0)
                 fail_msg("%s given twice", what);
         }
     }
@@ -108,6 +108,11 @@ static void test_lines_are_consistent(void **state)
     assert_true(resim_lever_section_known("list_process", 0));
     assert_false(resim_lever_section_known("list_process", 1));
     assert_false(resim_lever_section_known("2026-02", 0));
+    assert_int_equal(resim_section_of("alt"), RESIM_SECTION_ALT);
+    assert_int_equal(resim_section_of("2026-02"), RESIM_SECTION_EVENT);
+    assert_int_equal(resim_section_of(RESIM_EVENT_SECTION), -1);
+    assert_int_equal(resim_section_of("nosuch"), -1);
+    assert_string_equal(resim_section_get(RESIM_SECTION_LIST_PROCESS)->name, "list_process");
 }
 
 /* ------------------------------------------------------------ lookups */

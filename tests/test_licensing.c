@@ -1,5 +1,5 @@
 /*
- * test_licensing.c - the review-delay kernel (MODEL.md section 4) against
+ * test_licensing.c - the review-delay kernel (docs/model.md section 4) against
  * GSL's gamma CDF, bin by bin.
  */
 #include <math.h>
@@ -19,7 +19,7 @@
 #define CAP 200
 #define SENTINEL (-7.25)
 
-/* Mass of bin k of a gamma(mean mu, cv c) delay, straight from MODEL.md. */
+/* Mass of bin k of a gamma(mean mu, cv c) delay, straight from docs/model.md. */
 static double bin_mass(double mu, double cv, size_t k)
 {
     double shape = 1 / (cv * cv), scale = mu * cv * cv;

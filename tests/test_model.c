@@ -1,5 +1,5 @@
 /*
- * test_model.c - the monthly engine (MODEL.md sections 3, 5, 6, 7) on the
+ * test_model.c - the monthly engine (docs/model.md sections 3, 5, 6, 7) on the
  * fixture data in tests/fixtures: steady state, mass balance, limiting
  * cases, list moves, grouping and one month computed by hand.
  */
@@ -179,7 +179,7 @@ static void check_steady(run *r)
                     assert_close_at(row(r, t, e, g)[k], row(r, r->t0, e, g)[k], 1e-12, 1e-12,
                                     "%s %s month %d group %zu", resim_scenario_symbol(&r->sc, e),
                                     resim_metric_names[k], t, g);
-    /* The steady state is the one of MODEL.md section 6, from the data. */
+    /* The steady state is the one of docs/model.md section 6, from the data. */
     const resim_data *d = &r->data;
     for (size_t e = 0; e < r->E; e++) {
         size_t x = r->sc.element[e];
@@ -568,6 +568,63 @@ static void test_groups_by_status(void **state)
     run_close(r);
 }
 
+/* ------------------------------------------------------------ every status its own policy */
+
+/*
+ * Each list status gets its own approval rate and its own whole-month
+ * review delay (cv 0, mean k + 1/2 months: decided exactly k months after
+ * filing, docs/model.md section 4). Nothing is pending at the start and no
+ * importer changes status, so for the group of status s, every month t:
+ *   approved(t) = approval_s * applied(t - k_s), rejected(t) = the rest,
+ *   pending(t)  = applied(t - k_s + 1) + ... + applied(t).
+ * A status that read another status's approval or delay fails this.
+ */
+static void test_every_status_its_own_policy(void **state)
+{
+    (void)state;
+    static const double approval[RESIM_NSTATUSES] = {0.83, 0.46, 0.17};
+    static const int k_of[RESIM_NSTATUSES] = {1, 2, 4};
+    char sets[8][64];
+    const char *argv[9];
+    size_t n = 0;
+    snprintf(sets[n++], sizeof sets[0], "policy.controlled=Dy Tb");
+    for (int s = 0; s < RESIM_NSTATUSES; s++) {
+        snprintf(sets[n++], sizeof sets[0], "policy.approval.%s=%.17g", resim_status_names[s],
+                 approval[s]);
+        snprintf(sets[n++], sizeof sets[0], "policy.delay_mean_days.%s=%.17g",
+                 resim_status_names[s], (k_of[s] + 0.5) * MD);
+    }
+    for (size_t k = 0; k < n; k++)
+        argv[k] = sets[k];
+    argv[n] = NULL;
+    run *r = run_open("flat.ini", argv, RESIM_BY_STATUS);
+    run_all(r);
+    const char *const syms[] = {"Dy", "Tb"};
+    for (size_t q = 0; q < 2; q++) {
+        size_t e = element(r, syms[q]);
+        for (int s = 0; s < RESIM_NSTATUSES; s++) {
+            size_t g = 1 + (size_t)s;
+            int k = k_of[s];
+            assert_true(row(r, 0, e, g)[RESIM_M_CHINA_APPLIED] > 0);
+            for (int t = 0; t < r->T; t++) {
+                const double *x = row(r, t, e, g);
+                double decided = t >= k ? row(r, t - k, e, g)[RESIM_M_CHINA_APPLIED] : 0;
+                double pending = 0;
+                for (int f = t - k + 1 < 0 ? 0 : t - k + 1; f <= t; f++)
+                    pending += row(r, f, e, g)[RESIM_M_CHINA_APPLIED];
+                assert_close_at(x[RESIM_M_CHINA_APPROVED], approval[s] * decided, 1e-12, 1e-12,
+                                "%s %s month %d approved", syms[q], resim_status_names[s], t);
+                assert_close_at(x[RESIM_M_CHINA_REJECTED], (1 - approval[s]) * decided, 1e-12,
+                                1e-12, "%s %s month %d rejected", syms[q], resim_status_names[s],
+                                t);
+                assert_close_at(x[RESIM_M_CHINA_PENDING], pending, 1e-9, 1e-12,
+                                "%s %s month %d pending", syms[q], resim_status_names[s], t);
+            }
+        }
+    }
+    run_close(r);
+}
+
 static void test_groups_by_importer(void **state)
 {
     (void)state;
@@ -582,7 +639,7 @@ static void test_groups_by_importer(void **state)
 
 /*
  * Month 0 of imp_b's Dy (none, military 0.40, cover 3.1, share 0.187) under
- * licensing.ini with the military ban: MODEL.md section 5, steps 2-9, and
+ * licensing.ini with the military ban: docs/model.md section 5, steps 2-9, and
  * its approval arriving two months later (transit 2).
  */
 static void test_first_month_by_hand(void **state)
@@ -780,6 +837,7 @@ int main(void)
         cmocka_unit_test_teardown(test_list_more_than_there_are, close_all),
         cmocka_unit_test_teardown(test_list_move_timing, close_all),
         cmocka_unit_test_teardown(test_groups_by_status, close_all),
+        cmocka_unit_test_teardown(test_every_status_its_own_policy, close_all),
         cmocka_unit_test_teardown(test_groups_by_importer, close_all),
         cmocka_unit_test_teardown(test_first_month_by_hand, close_all),
         cmocka_unit_test_teardown(test_demand_and_alt_capacity, close_all),

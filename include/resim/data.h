@@ -18,7 +18,7 @@
 #define RESIM_MAX_SOURCES 64  /* rows of the alternative-source table */
 #define RESIM_PATH_MAX 1024
 
-/* Days in one model month (docs/model.md section 0). */
+/* Days in one model month (docs/model.md, units). */
 #define RESIM_MONTH_DAYS (365.25 / 12.0)
 
 /* List status of an importer. */

@@ -1,5 +1,5 @@
 /*
- * ensemble.h - Monte Carlo replicates of a scenario (MODEL.md section 8).
+ * ensemble.h - Monte Carlo replicates of a scenario (docs/model.md section 8).
  *
  * Replicate r of seed s draws its uncertain levers, its lots and its list
  * process from streams fixed by (s, r, purpose) alone, so a replicate gives

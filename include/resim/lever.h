@@ -86,12 +86,44 @@ enum {
     RESIM_LEVER_DIST = 2,        /* it may take a distribution in an ensemble */
     RESIM_LEVER_FROM_DATA = 4,   /* its default comes from the data tables */
     RESIM_LEVER_ALL_ELEMENTS = 8,/* the key without its last .<El> sets every element */
-    RESIM_LEVER_LISTED = 16,     /* <status> is watch or control only */
-    RESIM_LEVER_ENSEMBLE = 32    /* read by ensembles only (lots, the random list process) */
+    RESIM_LEVER_LISTED = 16      /* <status> is watch or control only */
 };
 
 /* The section name that stands for every event section ([YYYY-MM]). */
 #define RESIM_EVENT_SECTION "YYYY-MM"
+
+/* Flags of a section. */
+enum {
+    RESIM_SECTION_ENSEMBLE_ONLY = 1, /* read by ensembles only (lots, the random list process) */
+    RESIM_SECTION_EVENTS = 2    /* stands for every event section [YYYY-MM] */
+};
+
+/* The sections of a scenario file, in the order reports list them. */
+#define RESIM_SECTION_LIST(X)                                          \
+    X(SCENARIO, "scenario", 0)                                     \
+    X(POLICY, "policy", 0)                                         \
+    X(DEMAND, "demand", 0)                                         \
+    X(ALT, "alt", 0)                                               \
+    X(STOCKPILE, "stockpile", 0)                                   \
+    X(SUBSTITUTION, "substitution", 0)                             \
+    X(STOCHASTIC, "stochastic", RESIM_SECTION_ENSEMBLE_ONLY)       \
+    X(LIST_PROCESS, "list_process", RESIM_SECTION_ENSEMBLE_ONLY)   \
+    X(EVENT, RESIM_EVENT_SECTION, RESIM_SECTION_EVENTS)
+
+#define RESIM_SECTION_ENUM(id, name, flags) RESIM_SECTION_##id,
+typedef enum { RESIM_SECTION_LIST(RESIM_SECTION_ENUM) RESIM_NSECTIONS } resim_section_id;
+#undef RESIM_SECTION_ENUM
+
+typedef struct resim_section {
+    resim_section_id id;
+    const char *name;
+    unsigned flags;
+} resim_section;
+
+/* Section id of a name ("policy", ...; a month YYYY-MM is RESIM_SECTION_EVENT), or -1. */
+int resim_section_of(const char *name);
+/* The line of a section. */
+const resim_section *resim_section_get(resim_section_id id);
 
 /*
  * The table. Columns: id, section, key (with placeholders), shape, kind,
@@ -99,127 +131,129 @@ enum {
  *   default: D(x) for every index, D3(none, watch, control) by status,
  *            DATA (from the data tables; flag FROM_DATA), NODEF (text,
  *            lists, or a key that must be given)
+ *   section: a section of RESIM_SECTION_LIST; EVENT for keys only an event
+ *            takes (an event may also set any lever flagged EV)
  *   flags:   EV (event), DIST (distribution), FD (from data), ALL (bare
- *            key sets every element), LISTED, ENS (ensembles only); 0 for none
+ *            key sets every element), LISTED; 0 for none
  *   where:   F(field) of resim_levers, SRC(field) of resim_source_levers,
  *            or NOWHERE (kept by the scenario, not in resim_levers)
  * Ranges of WHOLE keys are given as W(lo, hi) in the kind column.
  */
 #define RESIM_LEVER_LIST(X)                                                                         \
     /* [scenario]: fixed for the run */                                                             \
-    X(NAME, "scenario", "name", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                             \
+    X(NAME, SCENARIO, "name", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                             \
       "name written in the scenario column (1 to 127 characters)")                                  \
-    X(START, "scenario", "start", SCALAR, K(MONTH), NODEF, 0, NOWHERE, "YYYY-MM",                   \
+    X(START, SCENARIO, "start", SCALAR, K(MONTH), NODEF, 0, NOWHERE, "YYYY-MM",                   \
       "calendar month of model month 0")                                                            \
-    X(MONTHS, "scenario", "months", SCALAR, W(1, 12000), NODEF, 0, NOWHERE, "months",               \
+    X(MONTHS, SCENARIO, "months", SCALAR, W(1, 12000), NODEF, 0, NOWHERE, "months",               \
       "months simulated and written")                                                               \
-    X(WARMUP, "scenario", "warmup_months", SCALAR, W(0, 12000), D(0), 0, NOWHERE, "months",         \
+    X(WARMUP, SCENARIO, "warmup_months", SCALAR, W(0, 12000), D(0), 0, NOWHERE, "months",         \
       "months simulated before the start and not written")                                          \
-    X(TRANSIT, "scenario", "transit_months", SCALAR, W(0, 1200), D(1), 0, NOWHERE, "months",        \
+    X(TRANSIT, SCENARIO, "transit_months", SCALAR, W(0, 1200), D(1), 0, NOWHERE, "months",        \
       "months from approval to arrival in Japan")                                                   \
-    X(ADJUST, "scenario", "adjust_months", SCALAR, K(AT_LEAST_ONE), D(2), 0, NOWHERE, "months",     \
+    X(ADJUST, SCENARIO, "adjust_months", SCALAR, K(AT_LEAST_ONE), D(2), 0, NOWHERE, "months",     \
       "months importers take to close inventory and supply-line gaps")                              \
-    X(ELEMENTS, "scenario", "elements", SCALAR, K(ELEMENTS), DATA, FD, NOWHERE, "",                 \
+    X(ELEMENTS, SCENARIO, "elements", SCALAR, K(ELEMENTS), DATA, FD, NOWHERE, "",                 \
       "elements simulated, in output order (default: the licensed ones of the element table)")      \
-    X(DATA_DIR, "scenario", "data", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                         \
+    X(DATA_DIR, SCENARIO, "data", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                         \
       "folder of the data tables, relative to the scenario file (default ../data)")                 \
-    X(PRECAUTION_ADJUST, "scenario", "precaution_adjust_months", SCALAR, K(AT_LEAST_ONE), D(1), 0,  \
+    X(PRECAUTION_ADJUST, SCENARIO, "precaution_adjust_months", SCALAR, K(AT_LEAST_ONE), D(1), 0,  \
       NOWHERE, "months", "months the precautionary extra cover takes to follow its target")         \
     /* [policy]: China's licensing; a key without its .<El> sets every element */                   \
-    X(CONTROLLED, "policy", "controlled", SCALAR, K(ELEMENTS), NODEF, EV, F(controlled), "",        \
+    X(CONTROLLED, POLICY, "controlled", SCALAR, K(ELEMENTS), NODEF, EV, F(controlled), "",        \
       "elements that need an export licence")                                                       \
-    X(APPROVAL, "policy", "approval.<status>.<El>", STATUS_ELEMENT, K(RATE), D3(1, 1, 0),           \
+    X(APPROVAL, POLICY, "approval.<status>.<El>", STATUS_ELEMENT, K(RATE), D3(1, 1, 0),           \
       EV | DIST | ALL, F(approval), "fraction",                                                     \
       "share of decided applications approved, by status at decision")                             \
-    X(DELAY_MEAN_DAYS, "policy", "delay_mean_days.<status>.<El>", STATUS_ELEMENT, K(NONNEG), D(0),  \
+    X(DELAY_MEAN_DAYS, POLICY, "delay_mean_days.<status>.<El>", STATUS_ELEMENT, K(NONNEG), D(0),  \
       EV | DIST | ALL, F(delay_mean_days), "days", "mean review delay, by status at filing")        \
-    X(DELAY_CV, "policy", "delay_cv.<status>.<El>", STATUS_ELEMENT, K(NONNEG), D(0),                \
+    X(DELAY_CV, POLICY, "delay_cv.<status>.<El>", STATUS_ELEMENT, K(NONNEG), D(0),                \
       EV | DIST | ALL, F(delay_cv), "",                                                             \
       "coefficient of variation of the review delay (0: exactly the mean)")                         \
-    X(MILITARY_BAN, "policy", "military_ban.<El>", ELEMENT, K(SWITCH), D(0), EV | ALL,              \
+    X(MILITARY_BAN, POLICY, "military_ban.<El>", ELEMENT, K(SWITCH), D(0), EV | ALL,              \
       F(military_ban), "", "1: the military share of every controlled application is refused")     \
-    X(PRECAUTION_MONTHS, "policy", "precaution_months.<status>.<El>", STATUS_ELEMENT, K(NONNEG),    \
+    X(PRECAUTION_MONTHS, POLICY, "precaution_months.<status>.<El>", STATUS_ELEMENT, K(NONNEG),    \
       D(0), EV | DIST | ALL, F(precaution_months), "months",                                        \
       "extra months of cover wanted while the element is controlled, by status now")               \
-    X(GENERAL_LICENCE, "policy", "general_licence.<status>.<El>", STATUS_ELEMENT, K(RATE), D(0),    \
+    X(GENERAL_LICENCE, POLICY, "general_licence.<status>.<El>", STATUS_ELEMENT, K(RATE), D(0),    \
       EV | DIST | ALL, F(general_licence), "fraction",                                              \
       "share of filings a general licence covers: decided at once, no review")                      \
     /* [demand]: national demand by element */                                                      \
-    X(BASE_TPY, "demand", "base_tpy.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD, F(base_tpy),   \
+    X(BASE_TPY, DEMAND, "base_tpy.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD, F(base_tpy),   \
       "t/year", "national demand at month 0")                                                       \
-    X(GROWTH, "demand", "growth.<El>", ELEMENT, K(GROWTH), DATA, EV | DIST | FD, F(growth),         \
+    X(GROWTH, DEMAND, "growth.<El>", ELEMENT, K(GROWTH), DATA, EV | DIST | FD, F(growth),         \
       "1/year", "yearly growth of national demand")                                                 \
     /* [alt]: non-China supply, all sources or one */                                               \
-    X(ALT_CAPACITY_FACTOR, "alt", "capacity_factor", SCALAR, K(NONNEG), D(1), EV | DIST,            \
+    X(ALT_CAPACITY_FACTOR, ALT, "capacity_factor", SCALAR, K(NONNEG), D(1), EV | DIST,            \
       F(alt_capacity_factor), "", "multiplies the capacity of every source")                        \
-    X(ALT_DELAY_MONTHS, "alt", "delay_months", SCALAR, K(NONNEG), D(0), EV | DIST,                  \
+    X(ALT_DELAY_MONTHS, ALT, "delay_months", SCALAR, K(NONNEG), D(0), EV | DIST,                  \
       F(alt_delay_months), "months", "delays the start of every source")                            \
-    X(SOURCE_CAPACITY_FACTOR, "alt", "<source>.capacity_factor", SOURCE, K(NONNEG), D(1),           \
+    X(SOURCE_CAPACITY_FACTOR, ALT, "<source>.capacity_factor", SOURCE, K(NONNEG), D(1),           \
       EV | DIST, SRC(capacity_factor), "", "multiplies this source's capacity")                     \
-    X(SOURCE_DELAY_MONTHS, "alt", "<source>.delay_months", SOURCE, K(NONNEG), D(0), EV | DIST,      \
+    X(SOURCE_DELAY_MONTHS, ALT, "<source>.delay_months", SOURCE, K(NONNEG), D(0), EV | DIST,      \
       SRC(delay_months), "months", "delays this source's start")                                    \
-    X(SOURCE_CAPACITY_TPY, "alt", "<source>.capacity_tpy", SOURCE, K(NONNEG), DATA,                 \
+    X(SOURCE_CAPACITY_TPY, ALT, "<source>.capacity_tpy", SOURCE, K(NONNEG), DATA,                 \
       EV | DIST | FD, SRC(capacity_tpy), "t/year", "capacity at full rate")                         \
-    X(SOURCE_START, "alt", "<source>.start", SOURCE, K(MONTH), DATA, EV | FD, SRC(start),           \
+    X(SOURCE_START, ALT, "<source>.start", SOURCE, K(MONTH), DATA, EV | FD, SRC(start),           \
       "YYYY-MM", "first month of output")                                                           \
-    X(SOURCE_RAMP_MONTHS, "alt", "<source>.ramp_months", SOURCE, K(NONNEG), DATA, EV | DIST | FD,   \
+    X(SOURCE_RAMP_MONTHS, ALT, "<source>.ramp_months", SOURCE, K(NONNEG), DATA, EV | DIST | FD,   \
       SRC(ramp_months), "months", "months from the start to full rate")                             \
-    X(SOURCE_GROWTH, "alt", "<source>.growth", SOURCE, K(GROWTH), DATA, EV | DIST | FD,             \
+    X(SOURCE_GROWTH, ALT, "<source>.growth", SOURCE, K(GROWTH), DATA, EV | DIST | FD,             \
       SRC(growth), "1/year", "yearly growth after the ramp")                                        \
-    X(SOURCE_JAPAN_SHARE, "alt", "<source>.japan_share", SOURCE, K(RATE), DATA, EV | DIST | FD,     \
+    X(SOURCE_JAPAN_SHARE, ALT, "<source>.japan_share", SOURCE, K(RATE), DATA, EV | DIST | FD,     \
       SRC(japan_share), "fraction", "share of the output available to Japan")                       \
     /* [stockpile]: the national stockpile */                                                       \
-    X(STOCK_ENABLED, "stockpile", "enabled", SCALAR, K(SWITCH), D(0), EV, F(stock_enabled), "",     \
+    X(STOCK_ENABLED, STOCKPILE, "enabled", SCALAR, K(SWITCH), D(0), EV, F(stock_enabled), "",     \
       "1: the national stockpile releases when availability drops")                                 \
-    X(STOCK_TRIGGER, "stockpile", "trigger", SCALAR, K(RATE), D(0.9), EV | DIST, F(stock_trigger),  \
+    X(STOCK_TRIGGER, STOCKPILE, "trigger", SCALAR, K(RATE), D(0.9), EV | DIST, F(stock_trigger),  \
       "fraction", "availability below which the stockpile releases")                                \
-    X(STOCK_TONNES, "stockpile", "tonnes.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD,           \
+    X(STOCK_TONNES, STOCKPILE, "tonnes.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD,           \
       F(stock_tonnes), "t", "holding (an event replaces it)")                                       \
-    X(STOCK_RELEASE_MAX, "stockpile", "release_max_tpm.<El>", ELEMENT, K(NONNEG), DATA,             \
+    X(STOCK_RELEASE_MAX, STOCKPILE, "release_max_tpm.<El>", ELEMENT, K(NONNEG), DATA,             \
       EV | DIST | FD, F(stock_release_max), "t/month", "largest release in a month")                \
-    X(STOCK_DECISION_MONTHS, "stockpile", "decision_months", SCALAR, W(0, 12000), D(0), EV,        \
+    X(STOCK_DECISION_MONTHS, STOCKPILE, "decision_months", SCALAR, W(0, 12000), D(0), EV,        \
       F(stock_decision_months), "months",                                                           \
       "months of low availability before a release is decided (0: at once)")                        \
-    X(STOCK_ELIGIBLE, "stockpile", "eligible", SCALAR, K(STATUSES), D(7), EV, F(stock_eligible),   \
+    X(STOCK_ELIGIBLE, STOCKPILE, "eligible", SCALAR, K(STATUSES), D(7), EV, F(stock_eligible),   \
       "", "statuses that may receive releases (space-separated; empty: no one)")                    \
     /* [substitution]: substitution and thrift; a key without its .<El> sets every element */       \
-    X(SUBST_RATE, "substitution", "rate.<El>", ELEMENT, K(NONNEG), D(0), EV | DIST | ALL,           \
+    X(SUBST_RATE, SUBSTITUTION, "rate.<El>", ELEMENT, K(NONNEG), D(0), EV | DIST | ALL,           \
       F(subst_rate), "1/year", "share of potential demand substituted per year while short")        \
-    X(SUBST_CAP, "substitution", "cap.<El>", ELEMENT, K(RATE), D(1), EV | DIST | ALL, F(subst_cap), \
+    X(SUBST_CAP, SUBSTITUTION, "cap.<El>", ELEMENT, K(RATE), D(1), EV | DIST | ALL, F(subst_cap), \
       "fraction", "largest substituted share")                                                      \
-    X(SUBST_REVERSION, "substitution", "reversion.<El>", ELEMENT, K(NONNEG), D(0),                  \
+    X(SUBST_REVERSION, SUBSTITUTION, "reversion.<El>", ELEMENT, K(NONNEG), D(0),                  \
       EV | DIST | ALL, F(subst_reversion), "1/year",                                                \
       "share of potential demand that returns per year when supply is adequate")                    \
-    X(SUBST_TRIGGER, "substitution", "trigger", SCALAR, K(RATE), D(0.95), EV | DIST,                \
+    X(SUBST_TRIGGER, SUBSTITUTION, "trigger", SCALAR, K(RATE), D(0.95), EV | DIST,                \
       F(subst_trigger), "fraction", "an importer below this availability substitutes")              \
     /* [stochastic]: ensembles only */                                                              \
-    X(LOT_TONNES, "stochastic", "lot_tonnes.<El>", ELEMENT, K(POSITIVE), D(1), DIST | ALL | ENS,    \
+    X(LOT_TONNES, STOCHASTIC, "lot_tonnes.<El>", ELEMENT, K(POSITIVE), D(1), DIST | ALL,    \
       NOWHERE, "t", "size of a licence lot (the bare key sets every element)")                      \
     /* [list_process]: random list moves, ensembles only */                                         \
-    X(LIST_ADD_RATE, "list_process", "add.<status>.rate", STATUS, K(NONNEG), D(0),                  \
-      DIST | LISTED | ENS, NOWHERE, "1/year", "batches of additions to the list per year")          \
-    X(LIST_ADD_BATCH, "list_process", "add.<status>.batch", STATUS, K(NONNEG), D(0),                \
-      DIST | LISTED | ENS, NOWHERE, "importers", "importers added per batch (rounded)")             \
-    X(LIST_REMOVE_RATE, "list_process", "remove.<status>.rate", STATUS, K(NONNEG), D(0),            \
-      DIST | LISTED | ENS, NOWHERE, "1/year", "batches of removals from the list per year")         \
-    X(LIST_REMOVE_BATCH, "list_process", "remove.<status>.batch", STATUS, K(NONNEG), D(0),          \
-      DIST | LISTED | ENS, NOWHERE, "importers", "importers removed per batch (rounded)")           \
-    X(LIST_START, "list_process", "start", SCALAR, K(MONTH), NODEF, ENS, NOWHERE, "YYYY-MM",        \
+    X(LIST_ADD_RATE, LIST_PROCESS, "add.<status>.rate", STATUS, K(NONNEG), D(0),                  \
+      DIST | LISTED, NOWHERE, "1/year", "batches of additions to the list per year")          \
+    X(LIST_ADD_BATCH, LIST_PROCESS, "add.<status>.batch", STATUS, K(NONNEG), D(0),                \
+      DIST | LISTED, NOWHERE, "importers", "importers added per batch (rounded)")             \
+    X(LIST_REMOVE_RATE, LIST_PROCESS, "remove.<status>.rate", STATUS, K(NONNEG), D(0),            \
+      DIST | LISTED, NOWHERE, "1/year", "batches of removals from the list per year")         \
+    X(LIST_REMOVE_BATCH, LIST_PROCESS, "remove.<status>.batch", STATUS, K(NONNEG), D(0),          \
+      DIST | LISTED, NOWHERE, "importers", "importers removed per batch (rounded)")           \
+    X(LIST_START, LIST_PROCESS, "start", SCALAR, K(MONTH), NODEF, 0, NOWHERE, "YYYY-MM",        \
       "month the random list process starts (default month 0)")                                     \
     /* [YYYY-MM]: keys only an event takes (any lever marked EV as well) */                         \
-    X(CONTROLLED_ADD, RESIM_EVENT_SECTION, "controlled.add", SCALAR, K(ELEMENTS), NODEF, EV,        \
+    X(CONTROLLED_ADD, EVENT, "controlled.add", SCALAR, K(ELEMENTS), NODEF, EV,        \
       NOWHERE, "", "elements that start to need a licence")                                         \
-    X(CONTROLLED_REMOVE, RESIM_EVENT_SECTION, "controlled.remove", SCALAR, K(ELEMENTS), NODEF, EV,  \
+    X(CONTROLLED_REMOVE, EVENT, "controlled.remove", SCALAR, K(ELEMENTS), NODEF, EV,  \
       NOWHERE, "", "elements that no longer need a licence")                                        \
-    X(LIST_ADD, RESIM_EVENT_SECTION, "list.add.<status>", STATUS, K(COUNT), NODEF,                  \
+    X(LIST_ADD, EVENT, "list.add.<status>", STATUS, K(COUNT), NODEF,                  \
       EV | DIST | LISTED, NOWHERE, "importers",                                                     \
       "the N most exposed importers not on the list move to it")                                    \
-    X(LIST_REMOVE, RESIM_EVENT_SECTION, "list.remove.<status>", STATUS, K(COUNT), NODEF,            \
+    X(LIST_REMOVE, EVENT, "list.remove.<status>", STATUS, K(COUNT), NODEF,            \
       EV | DIST | LISTED, NOWHERE, "importers",                                                     \
       "the N least exposed importers on the list move to none")                                     \
-    X(LIST_SET, RESIM_EVENT_SECTION, "list.set", SCALAR, K(ASSIGN), NODEF, EV, NOWHERE, "",         \
+    X(LIST_SET, EVENT, "list.set", SCALAR, K(ASSIGN), NODEF, EV, NOWHERE, "",         \
       "named importers move to a status (id:status, ...)")                                          \
-    X(SOURCE, RESIM_EVENT_SECTION, "source", SCALAR, K(TEXT), NODEF, EV, NOWHERE, "",               \
+    X(SOURCE, EVENT, "source", SCALAR, K(TEXT), NODEF, EV, NOWHERE, "",               \
       "where the event comes from (copied into the sidecar's timeline)")
 
 #define RESIM_LEVER_ENUM(id, ...) RESIM_LEVER_##id,
@@ -233,7 +267,7 @@ typedef enum { RESIM_LEVER_LIST(RESIM_LEVER_ENUM) RESIM_NLEVERS } resim_lever_id
 typedef struct resim_lever {
     resim_lever_id id;
     const char *name;          /* the id as text, e.g. "APPROVAL" */
-    const char *section;       /* "policy", ...; RESIM_EVENT_SECTION for event-only keys */
+    const resim_section *section; /* its section; RESIM_SECTION_EVENT for event-only keys */
     const char *key;           /* with placeholders, e.g. "approval.<status>" */
     resim_lever_shape shape;
     resim_lever_kind kind;
@@ -319,7 +353,7 @@ int resim_key_range(const resim_data *d, const char *section, const char *key, d
  * Section names the table knows, in table order (event sections not
  * included): "scenario", "policy", ... Fills up to max names and returns
  * how many there are. With deterministic_only, leaves out the sections
- * only ensembles read (every line flagged RESIM_LEVER_ENSEMBLE).
+ * only ensembles read (RESIM_SECTION_ENSEMBLE_ONLY).
  */
 size_t resim_lever_sections(const char **names, size_t max, int deterministic_only);
 

@@ -1,5 +1,5 @@
 /*
- * licensing.h - the review-delay kernel of an export licence (MODEL.md
+ * licensing.h - the review-delay kernel of an export licence (docs/model.md
  * section 4): the share of an application decided k whole months after it
  * was filed, when the review delay is gamma distributed.
  */

@@ -1,5 +1,5 @@
 /*
- * model.h - the monthly engine (MODEL.md sections 1-7, deterministic mode).
+ * model.h - the monthly engine (docs/model.md sections 1-7, deterministic mode).
  *
  * The caller owns the loop: resim_model_init sets the start state at the
  * first simulated month (-warmup), and each resim_model_step simulates one
@@ -53,7 +53,7 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
 void resim_model_free(resim_model *m); /* accepts NULL */
 
 /*
- * Switches the stochastic mode of MODEL.md section 8 on (or off with NULLs)
+ * Switches the stochastic mode of docs/model.md section 8 on (or off with NULLs)
  * before resim_model_init: `lots` draws lot decision months and approvals,
  * `lists` the random list process of the scenario's [list_process]. The
  * generators belong to the caller, who positions them per replicate.
@@ -64,7 +64,7 @@ void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists);
 void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx);
 
 /*
- * Sets the start state of sc (MODEL.md section 6) at month -warmup, after
+ * Sets the start state of sc (docs/model.md section 6) at month -warmup, after
  * the events dated on or before it. sc must have the element and importer
  * counts the model was allocated for and must outlive the run. May grow the
  * decision ring when sc's review delays are longer than any seen before.

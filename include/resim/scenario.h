@@ -81,7 +81,7 @@ typedef struct resim_scenario {
     resim_list_assign *list_set; /* owned */
     size_t n_list_set;
 
-    /* Stochastic mode only (MODEL.md section 8). */
+    /* Stochastic mode only (docs/model.md section 8). */
     double lot_tonnes[RESIM_MAX_ELEMENTS]; /* [stochastic] lot size, by element */
     int has_list_process;                  /* a [list_process] section was given */
     double list_rate[2][RESIM_NSTATUSES];  /* [list_process] batches per year: [0] add, [1] remove */

@@ -1,6 +1,6 @@
 /*
  * uncertain.h - a scenario value given as a distribution, drawn once per
- * replicate (MODEL.md section 8), truncated to the key's valid range.
+ * replicate (docs/model.md section 8), truncated to the key's valid range.
  *
  *   beta(mean, concentration)   a = mean*k, b = (1-mean)*k
  *   gamma(mean, cv)             shape 1/cv^2, scale mean*cv^2

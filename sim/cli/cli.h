@@ -19,6 +19,9 @@
 /* Exit codes: documented in `resim help` and the README. */
 enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
+/* `resim help`: the commands, their options and the exit codes. */
+extern const char cli_help_text[];
+
 /* Most worker threads any subcommand starts (--threads). */
 #define CLI_MAX_THREADS 1024
 

@@ -51,21 +51,16 @@ void cli_write_month(FILE *fp, const resim_scenario *sc, resim_grouping by, size
 
 /* ------------------------------------------------------------ text buffer */
 
-int cli_sb_put(cli_sbuf *b, const char *s, size_t n)
+int cli_sb_grow(cli_sbuf *b, size_t n)
 {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->n + n + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL)
+        return -1;
+    b->p = p;
+    b->cap = cap;
     return 0;
 }
 

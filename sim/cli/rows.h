@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "resim/model.h"
 #include "resim/scenario.h"
@@ -27,7 +28,19 @@ typedef struct cli_sbuf {
     size_t n, cap;
 } cli_sbuf;
 
-int cli_sb_put(cli_sbuf *b, const char *s, size_t n);
+/* Makes room for n more bytes and the NUL; 0 or -1. */
+int cli_sb_grow(cli_sbuf *b, size_t n);
+
+static inline int cli_sb_put(cli_sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap && cli_sb_grow(b, n) != 0)
+        return -1;
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
 int cli_sb_str(cli_sbuf *b, const char *s);
 /* A CSV text field (quoted only when needed). */
 int cli_sb_text(cli_sbuf *b, const char *s);

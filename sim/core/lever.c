@@ -34,13 +34,17 @@
 #define FD RESIM_LEVER_FROM_DATA
 #define ALL RESIM_LEVER_ALL_ELEMENTS
 #define LISTED RESIM_LEVER_LISTED
-#define ENS RESIM_LEVER_ENSEMBLE
 #define F(field) offsetof(resim_levers, field)
 #define SRC(field) (offsetof(resim_levers, source) + offsetof(resim_source_levers, field))
 #define NOWHERE RESIM_LEVER_NOWHERE
 
-#define RESIM_LEVER_LINE(id, section, key, shape, kind, def, flags, where, unit, help) \
-    {RESIM_LEVER_##id, #id, section, key, RESIM_SHAPE_##shape, kind, def, (flags), where, unit, help},
+#define RESIM_SECTION_LINE(id, name, flags) {RESIM_SECTION_##id, name, flags},
+static const resim_section sections[RESIM_NSECTIONS] = {RESIM_SECTION_LIST(RESIM_SECTION_LINE)};
+#undef RESIM_SECTION_LINE
+
+#define RESIM_LEVER_LINE(id, section, key, shape, kind, def, flags, where, unit, help)           \
+    {RESIM_LEVER_##id, #id, &sections[RESIM_SECTION_##section], key, RESIM_SHAPE_##shape, kind, \
+     def, (flags), where, unit, help},
 
 static const resim_lever table[RESIM_NLEVERS] = {RESIM_LEVER_LIST(RESIM_LEVER_LINE)};
 
@@ -58,22 +62,40 @@ int resim_lever_numeric(resim_lever_kind kind)
            kind != RESIM_KIND_MONTH && kind != RESIM_KIND_STATUSES;
 }
 
+const resim_section *resim_section_get(resim_section_id id) { return &sections[id]; }
+
+/* Whether s is a calendar month YYYY-MM (as resim_date_parse reads it). */
+static int is_month(const char *s)
+{
+    for (int i = 0; i < 7; i++)
+        if (i == 4 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int month = (s[5] - '0') * 10 + (s[6] - '0');
+    return s[7] == '\0' && month >= 1 && month <= 12;
+}
+
+int resim_section_of(const char *name)
+{
+    /* Most sections of a scenario are events: try a month first. */
+    if (name[0] >= '0' && name[0] <= '9')
+        return is_month(name) ? RESIM_SECTION_EVENT : -1;
+    for (int k = 0; k < RESIM_NSECTIONS; k++)
+        if (!(sections[k].flags & RESIM_SECTION_EVENTS) && sections[k].name[0] == name[0] &&
+            strcmp(sections[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
 size_t resim_lever_sections(const char **names, size_t max, int deterministic_only)
 {
     size_t n = 0;
-    for (size_t i = 0; i < RESIM_NLEVERS; i++) {
-        const resim_lever *lv = &table[i];
-        if (strcmp(lv->section, RESIM_EVENT_SECTION) == 0)
-            continue;
-        if (deterministic_only && (lv->flags & RESIM_LEVER_ENSEMBLE))
-            continue;
-        size_t k = 0;
-        while (k < n && k < max && strcmp(names[k], lv->section) != 0)
-            k++;
-        if (k < n)
+    for (int k = 0; k < RESIM_NSECTIONS; k++) {
+        unsigned f = sections[k].flags;
+        if ((f & RESIM_SECTION_EVENTS) ||
+            (deterministic_only && (f & RESIM_SECTION_ENSEMBLE_ONLY)))
             continue;
         if (n < max)
-            names[n] = lv->section;
+            names[n] = sections[k].name;
         n++;
     }
     return n;
@@ -141,9 +163,13 @@ static int match(const resim_data *d, const resim_lever *lv, const char *key, re
         const char *close = strchr(t, '>');
         char stop = close[1];
         const char *end = stop != '\0' ? strchr(k, stop) : k + strlen(k);
-        /* approval.<status> of approval.<status>.<El>: the bare key ends here. */
-        if (end == NULL && (lv->flags & RESIM_LEVER_ALL_ELEMENTS) && strcmp(close + 1, ".<El>") == 0)
+        int bare = 0;
+        if (end == NULL && (lv->flags & RESIM_LEVER_ALL_ELEMENTS) && close[1] == '.' &&
+            strcmp(close + 2, PH_ELEMENT) == 0) {
+            /* approval.watch for approval.<status>.<El>: every element. */
             end = k + strlen(k);
+            bare = 1;
+        }
         if (end == NULL || ntok == sizeof tok / sizeof tok[0])
             return RESIM_LEVER_UNKNOWN_KEY;
         tok[ntok].kind = strncmp(t, PH_STATUS, sizeof PH_STATUS - 1) == 0    ? 's'
@@ -151,8 +177,10 @@ static int match(const resim_data *d, const resim_lever *lv, const char *key, re
                                                                               : 'j';
         tok[ntok].text = k;
         tok[ntok++].len = (size_t)(end - k);
-        t = close + 1;
+        t = bare ? t + strlen(t) : close + 1;
         k = end;
+        if (bare)
+            ref->element = RESIM_LEVER_ALL;
     }
     if (*k != '\0')
         return RESIM_LEVER_UNKNOWN_KEY;
@@ -185,12 +213,15 @@ static int match(const resim_data *d, const resim_lever *lv, const char *key, re
 
 /* The lines of one section, in table order; the first that is found or
  * names an unknown index decides. With events_only, only event levers. */
-static int find_in(const resim_data *d, const char *section, const char *key, int events_only,
+static int find_in(const resim_data *d, int section, const char *key, int events_only,
                    resim_lever_ref *out)
 {
     for (size_t i = 0; i < RESIM_NLEVERS; i++) {
         const resim_lever *lv = &table[i];
-        if (strcmp(lv->section, section) != 0 || (events_only && !(lv->flags & RESIM_LEVER_EVENT)))
+        if ((int)lv->section->id != section || (events_only && !(lv->flags & RESIM_LEVER_EVENT)))
+            continue;
+        /* Most lines differ from the key in its first letter. */
+        if (lv->key[0] != '<' && lv->key[0] != key[0])
             continue;
         resim_lever_ref ref;
         int r = match(d, lv, key, &ref);
@@ -202,12 +233,13 @@ static int find_in(const resim_data *d, const char *section, const char *key, in
     return RESIM_LEVER_UNKNOWN_KEY;
 }
 
-/* Whether a section holds a lever that an event may set. */
-static int event_section(const char *section)
+/* Whether a section (not the event-only keys) holds a lever an event may set. */
+static int event_section(int section)
 {
+    if (section < 0 || (sections[section].flags & RESIM_SECTION_EVENTS))
+        return 0;
     for (size_t i = 0; i < RESIM_NLEVERS; i++)
-        if ((table[i].flags & RESIM_LEVER_EVENT) && strcmp(table[i].section, section) == 0 &&
-            strcmp(section, RESIM_EVENT_SECTION) != 0)
+        if ((table[i].flags & RESIM_LEVER_EVENT) && (int)table[i].section->id == section)
             return 1;
     return 0;
 }
@@ -215,32 +247,42 @@ static int event_section(const char *section)
 int resim_lever_find(const resim_data *d, const char *section, const char *key,
                      resim_lever_ref *out)
 {
-    int ym;
-    if (resim_date_parse(section, &ym) != 0)
-        return find_in(d, section, key, 0, out);
+    int sec = resim_section_of(section);
+    if (sec < 0)
+        return RESIM_LEVER_UNKNOWN_KEY;
+    if (sec != RESIM_SECTION_EVENT)
+        return find_in(d, sec, key, 0, out);
     /* An event: keys only events take, then a lever key with its section
-     * (alt.capacity_factor), then a bare lever key of any section in
-     * table order (approval.watch). */
-    int r = find_in(d, RESIM_EVENT_SECTION, key, 1, out);
+     * (alt.capacity_factor), then a bare lever key of any section, the
+     * first in table order (approval.watch). */
+    int r = find_in(d, RESIM_SECTION_EVENT, key, 1, out);
     if (r != RESIM_LEVER_UNKNOWN_KEY)
         return r;
     const char *dot = strchr(key, '.');
     if (dot != NULL) {
-        char sec[32];
+        char name[32];
         size_t n = (size_t)(dot - key);
-        if (n < sizeof sec) {
-            memcpy(sec, key, n);
-            sec[n] = '\0';
-            if (event_section(sec) && (r = find_in(d, sec, dot + 1, 1, out)) != RESIM_LEVER_UNKNOWN_KEY)
+        if (n < sizeof name) {
+            memcpy(name, key, n);
+            name[n] = '\0';
+            int x = resim_section_of(name);
+            if (event_section(x) &&
+                (r = find_in(d, x, dot + 1, 1, out)) != RESIM_LEVER_UNKNOWN_KEY)
                 return r;
         }
     }
-    const char *names[16];
-    size_t ns = resim_lever_sections(names, 16, 1);
-    for (size_t s = 0; s < ns && s < 16; s++)
-        if (event_section(names[s]) &&
-            (r = find_in(d, names[s], key, 1, out)) != RESIM_LEVER_UNKNOWN_KEY)
+    for (size_t i = 0; i < RESIM_NLEVERS; i++) {
+        const resim_lever *lv = &table[i];
+        if (!(lv->flags & RESIM_LEVER_EVENT) || lv->section->id == RESIM_SECTION_EVENT ||
+            (lv->key[0] != '<' && lv->key[0] != key[0]))
+            continue;
+        resim_lever_ref ref;
+        r = match(d, lv, key, &ref);
+        if (r == RESIM_LEVER_FOUND && out != NULL)
+            *out = ref;
+        if (r != RESIM_LEVER_UNKNOWN_KEY)
             return r;
+    }
     return RESIM_LEVER_UNKNOWN_KEY;
 }
 
@@ -363,7 +405,8 @@ double resim_lever_value(const resim_levers *lv, const resim_lever_ref *ref)
 void resim_lever_store(resim_levers *lv, const resim_lever_ref *ref, double v)
 {
     const resim_lever *l = &table[ref->id];
-    if (ref->element != RESIM_LEVER_ALL) {
+    if (ref->element != RESIM_LEVER_ALL ||
+        (l->shape != RESIM_SHAPE_ELEMENT && l->shape != RESIM_SHAPE_STATUS_ELEMENT)) {
         memcpy((char *)lv + slot_offset(l, ref, ref->element), &v, sizeof v);
         return;
     }

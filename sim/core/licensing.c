@@ -1,4 +1,4 @@
-/* licensing.c - the review-delay kernel (MODEL.md section 4). */
+/* licensing.c - the review-delay kernel (docs/model.md section 4). */
 #include "resim/licensing.h"
 
 #include <gsl/gsl_cdf.h>

@@ -19,7 +19,7 @@
 const char *const resim_metric_names[RESIM_NMETRICS] = {RESIM_METRIC_LIST(RESIM_METRIC_NAME)};
 #undef RESIM_METRIC_NAME
 
-/* A cached kernel (MODEL.md section 4) for one review-delay setting. */
+/* A cached kernel (docs/model.md section 4) for one review-delay setting. */
 typedef struct kentry {
     double mu, cv;
     size_t cap, first, end;
@@ -68,7 +68,7 @@ struct resim_model {
     resim_warn_fn warn;
     void *warn_ctx;
 
-    /* Stochastic mode (MODEL.md section 8); NULL generators: deterministic. */
+    /* Stochastic mode (docs/model.md section 8); NULL generators: deterministic. */
     gsl_rng *lots_rng, *list_rng;
     double *ring_lots;       /* [E*N*K]: lots to be decided, by month mod K */
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
@@ -76,7 +76,7 @@ struct resim_model {
 
 enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
 
-/* Orders importers for list moves (MODEL.md section 3) by insertion sort,
+/* Orders importers for list moves (docs/model.md section 3) by insertion sort,
  * which is stable and needs no global comparator state. */
 static void sort_exposure(size_t *idx, const double *x, size_t n, int descending)
 {
@@ -317,7 +317,7 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
     m->warn(m->warn_ctx, msg);
 }
 
-/* list.add / list.remove (MODEL.md section 3): deterministic by exposure. */
+/* list.add / list.remove (docs/model.md section 3): deterministic by exposure. */
 static void list_move(resim_model *m, const resim_event *ev)
 {
     size_t want = (size_t)ev->value, moved = 0;
@@ -398,13 +398,13 @@ static void apply_events(resim_model *m, int t)
 
 /* ------------------------------------------------------------ supply */
 
-/* D_e(t), MODEL.md section 5 step 2. */
+/* D_e(t), docs/model.md section 5 step 2. */
 static double national_demand(const resim_levers *lv, size_t x, int t)
 {
     return lv->base_tpy[x] / 12 * pow(1 + lv->growth[x], t / 12.0);
 }
 
-/* A_e(t), MODEL.md section 5 step 3. */
+/* A_e(t), docs/model.md section 5 step 3. */
 static double alt_capacity(const resim_model *m, size_t e, int t)
 {
     const resim_scenario *sc = m->sc;
@@ -586,7 +586,7 @@ static ALWAYS_INLINE void file_expected(const resim_model *m, double *ring, int 
 }
 
 /*
- * Stochastic filing (MODEL.md section 8): the application splits into
+ * Stochastic filing (docs/model.md section 8): the application splits into
  * ceil(a / lot) equal lots, and a multinomial draw over the kernel's bins
  * (and the mass decided after the horizon) gives each lot its month.
  */

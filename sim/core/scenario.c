@@ -1,6 +1,6 @@
 /*
  * scenario.c - resolves raw INI entries against the data tables into initial
- * levers and a dated event timeline (MODEL.md section 3). Pure: no I/O.
+ * levers and a dated event timeline (docs/model.md section 3). Pure: no I/O.
  */
 #include "resim/scenario.h"
 
@@ -32,17 +32,6 @@ void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size)
 }
 
 /* ------------------------------------------------------------ sections */
-
-/* Whether a section holds levers the model keeps in resim_levers. */
-static int lever_section(const char *name)
-{
-    for (size_t i = 0; i < resim_lever_count(); i++) {
-        const resim_lever *lv = resim_lever_at(i);
-        if (lv->offset != RESIM_LEVER_NOWHERE && strcmp(lv->section, name) == 0)
-            return 1;
-    }
-    return 0;
-}
 
 /* ------------------------------------------------------------ values */
 
@@ -204,9 +193,17 @@ static void default_levers(resim_scenario *sc)
 
 static int resolve_lever_sections(resim_scenario *sc, const resim_ini *ini, resim_error *err)
 {
+    /* The sections that hold levers the model keeps in resim_levers. */
+    unsigned char keeps[RESIM_NSECTIONS] = {0};
+    for (size_t i = 0; i < resim_lever_count(); i++) {
+        const resim_lever *l = resim_lever_at(i);
+        if (l->offset != RESIM_LEVER_NOWHERE && l->section->id != RESIM_SECTION_EVENT)
+            keeps[l->section->id] = 1;
+    }
     for (size_t i = 0; i < ini->n; i++) {
         const resim_ini_entry *e = &ini->v[i];
-        if (!lever_section(e->section))
+        int sec = resim_section_of(e->section);
+        if (sec < 0 || !keeps[sec])
             continue;
         resim_lever_ref ref;
         int found = resim_lever_find(sc->data, e->section, e->key, &ref);
@@ -516,7 +513,7 @@ static void emit_number(resim_lever_fn fn, void *ctx, const char *key, double v)
 static void key_text(char *buf, size_t size, const resim_lever *l, const resim_data *d,
                      const resim_lever_ref *ref)
 {
-    size_t used = (size_t)snprintf(buf, size, "%s.", l->section);
+    size_t used = (size_t)snprintf(buf, size, "%s.", l->section->name);
     for (const char *t = l->key; *t != '\0' && used + 1 < size;) {
         const char *sub = NULL;
         size_t skip = 1;
@@ -570,21 +567,23 @@ static void emit_lever(const resim_scenario *sc, const resim_levers *lv, const r
     }
 }
 
-/* A lever indexed by element (and status st, or -1): one bare key while
- * every element has the same value, else one key per element. */
-static void emit_by_element(const resim_scenario *sc, const resim_levers *lv, const resim_lever *l,
-                            int st, resim_lever_fn fn, void *ctx)
+/* A lever indexed by element whose bare key sets every element: the bare
+ * key while every scenario element has the same value, else one key per
+ * element (so a scenario that sets only bare keys reports as before). */
+static void emit_elements(const resim_scenario *sc, const resim_levers *lv, const resim_lever *l,
+                          resim_lever_ref r, resim_lever_fn fn, void *ctx)
 {
+    resim_lever_ref first = r, other = r;
+    first.element = (int)sc->element[0];
     int same = 1;
-    resim_lever_ref first = {l->id, st, (int)sc->element[0], -1};
     for (size_t e = 1; e < sc->n_elements && same; e++) {
-        resim_lever_ref r = {l->id, st, (int)sc->element[e], -1};
-        same = resim_lever_value(lv, &r) == resim_lever_value(lv, &first);
+        other.element = (int)sc->element[e];
+        same = resim_lever_value(lv, &other) == resim_lever_value(lv, &first);
     }
-    for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++)
-        emit_lever(sc, lv, l,
-                   (resim_lever_ref){l->id, st, same ? RESIM_LEVER_ALL : (int)sc->element[e], -1},
-                   fn, ctx);
+    for (size_t e = 0; e < (same ? 1 : sc->n_elements); e++) {
+        r.element = same ? RESIM_LEVER_ALL : (int)sc->element[e];
+        emit_lever(sc, lv, l, r, fn, ctx);
+    }
 }
 
 void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_lever_fn fn,
@@ -599,7 +598,7 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
         }
         if (l->kind == RESIM_KIND_ELEMENTS) { /* the controlled set */
             char key[64], buf[256];
-            snprintf(key, sizeof key, "%s.%s", l->section, l->key);
+            snprintf(key, sizeof key, "%s.%s", l->section->name, l->key);
             buf[0] = '\0';
             for (size_t e = 0; e < sc->n_elements; e++)
                 if (lv->controlled[sc->element[e]]) {
@@ -612,35 +611,19 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
             continue;
         }
         /* Levers of a section indexed by element (or by source) are
-         * reported together, one element (or source) at a time. */
+         * reported together, one element (or source) at a time; a lever
+         * whose bare key sets every element is reported on its own. */
         size_t end = i + 1;
-        if ((l->shape == RESIM_SHAPE_ELEMENT && !(l->flags & RESIM_LEVER_ALL_ELEMENTS)) ||
-            l->shape == RESIM_SHAPE_SOURCE)
+        int bare = (l->flags & RESIM_LEVER_ALL_ELEMENTS) != 0;
+        if (!bare && (l->shape == RESIM_SHAPE_ELEMENT || l->shape == RESIM_SHAPE_SOURCE))
             while (end < n && resim_lever_at(end)->offset != RESIM_LEVER_NOWHERE &&
                    resim_lever_at(end)->shape == l->shape &&
                    !(resim_lever_at(end)->flags & RESIM_LEVER_ALL_ELEMENTS) &&
-                   strcmp(resim_lever_at(end)->section, l->section) == 0)
+                   resim_lever_at(end)->section == l->section)
                 end++;
-        if (l->shape == RESIM_SHAPE_ELEMENT && (l->flags & RESIM_LEVER_ALL_ELEMENTS)) {
-            /* One bare key while every element has the same value. */
-            emit_by_element(sc, lv, l, -1, fn, ctx);
-            i = end;
-            continue;
-        }
         switch (l->shape) {
         case RESIM_SHAPE_SCALAR:
             emit_lever(sc, lv, l, (resim_lever_ref){l->id, -1, -1, -1}, fn, ctx);
-            break;
-        case RESIM_SHAPE_STATUS:
-            for (int st = 0; st < RESIM_NSTATUSES; st++)
-                emit_lever(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
-            break;
-        case RESIM_SHAPE_ELEMENT:
-            for (size_t e = 0; e < sc->n_elements; e++)
-                for (size_t k = i; k < end; k++)
-                    emit_lever(sc, lv, resim_lever_at(k),
-                               (resim_lever_ref){resim_lever_at(k)->id, -1, (int)sc->element[e], -1},
-                               fn, ctx);
             break;
         case RESIM_SHAPE_SOURCE:
             for (size_t j = 0; j < sc->n_sources; j++)
@@ -649,9 +632,24 @@ void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_l
                                (resim_lever_ref){resim_lever_at(k)->id, -1, -1, (int)sc->source[j]},
                                fn, ctx);
             break;
+        case RESIM_SHAPE_ELEMENT:
+            if (bare) {
+                emit_elements(sc, lv, l, (resim_lever_ref){l->id, -1, -1, -1}, fn, ctx);
+                break;
+            }
+            for (size_t e = 0; e < sc->n_elements; e++)
+                for (size_t k = i; k < end; k++)
+                    emit_lever(sc, lv, resim_lever_at(k),
+                               (resim_lever_ref){resim_lever_at(k)->id, -1, (int)sc->element[e], -1},
+                               fn, ctx);
+            break;
+        case RESIM_SHAPE_STATUS:
+            for (int st = 0; st < RESIM_NSTATUSES; st++)
+                emit_lever(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
+            break;
         case RESIM_SHAPE_STATUS_ELEMENT:
             for (int st = 0; st < RESIM_NSTATUSES; st++)
-                emit_by_element(sc, lv, l, st, fn, ctx);
+                emit_elements(sc, lv, l, (resim_lever_ref){l->id, st, -1, -1}, fn, ctx);
             break;
         }
         i = end;
