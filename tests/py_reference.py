@@ -830,9 +830,6 @@ class EngineV2:
                 self.status[mech] = (None, err)
         return self.status[mech]
 
-    def any(self):
-        return any(self.accepts(m)[0] for m in V2_PROBES)
-
 
 def mechanisms(keys):
     """The version-2 mechanisms a list of canonical keys uses."""
@@ -899,7 +896,7 @@ def hand_mismatches(rows, expected, who):
     return errs
 
 
-def run_hand_cases(resim, engine, tmpdir, strict):
+def run_hand_cases(resim, tmpdir, strict):
     """Returns (passed, failed, skipped)."""
     with open(HAND_CASES, encoding="utf-8") as fh:
         cases = json.load(fh)["cases"]
@@ -1211,7 +1208,7 @@ def main():
                 passed += 1
             else:
                 failed += 1
-        p, f, s = run_hand_cases(resim, engine, tmpdir, strict)
+        p, f, s = run_hand_cases(resim, tmpdir, strict)
         passed, failed, skipped = passed + p, failed + f, skipped + s
         p, f = run_self_checks()
         passed, failed = passed + p, failed + f
