@@ -7,7 +7,6 @@
 #include "rows.h"
 #include "resim/csvout.h"
 #include "resim/number.h"
-#include "resim/outcome.h"
 #include "resim/sidecar.h"
 
 /* A whole non-negative number for option `name`; returns 0 or an exit code. */
@@ -129,41 +128,19 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
     return 0;
 }
 
-/* Where each month of a single run goes: the CSV and the summary. */
+/* Where each month of a single run goes: the CSV. */
 typedef struct run_month_ctx {
     FILE *fp;
     const resim_scenario *sc;
     resim_grouping by;
     size_t G;
-    resim_outcome *oc; /* one per element, of the `all` rows */
 } run_month_ctx;
-
-/* Availability threshold of the --summary measures. */
-#define SUMMARY_THRESHOLD 0.9
 
 static int run_month(void *ctx, int t, const double *out)
 {
     const run_month_ctx *c = ctx;
     cli_write_month(c->fp, c->sc, c->by, c->G, t, out, -1);
-    for (size_t e = 0; e < c->sc->n_elements; e++)
-        resim_outcome_add(&c->oc[e], t, out + e * c->G * RESIM_NMETRICS, SUMMARY_THRESHOLD);
     return RESIM_OK;
-}
-
-static void print_summary(FILE *fp, const resim_scenario *sc, const resim_outcome *oc)
-{
-    fprintf(fp, "%-4s %14s %9s %14s %14s %9s\n", "", "peak shortfall", "in", "cumulative",
-            "lowest avail.", "in");
-    for (size_t e = 0; e < sc->n_elements; e++) {
-        const resim_outcome *o = &oc[e];
-        char peak[8] = "-", low[8] = "-";
-        if (o->peak_month >= 0)
-            resim_date_format(sc->start + o->peak_month, peak);
-        if (o->min_month >= 0)
-            resim_date_format(sc->start + o->min_month, low);
-        fprintf(fp, "%-4s %12.2f t %9s %12.2f t %13.1f%% %9s\n", resim_scenario_symbol(sc, e),
-                o->peak_shortfall, peak, o->cum_shortfall, 100 * o->min_availability, low);
-    }
 }
 
 static int write_sidecar(const char *csv, const resim_scenario *sc, int argc, char **argv,
@@ -199,7 +176,6 @@ int cli_run(int argc, char **argv)
     cli_scenario s;
     resim_model *m = NULL;
     double *out = NULL;
-    resim_outcome *oc = NULL;
     resim_out o = {0};
     if (cli_load(&s, &a.scen, &err) != RESIM_OK) {
         free(a.scen.sets);
@@ -212,31 +188,28 @@ int cli_run(int argc, char **argv)
     resim_model_set_warn(m, cli_warn, NULL);
     size_t G = resim_model_groups(m);
     out = malloc(sc->n_elements * G * RESIM_NMETRICS * sizeof *out);
-    oc = malloc(sc->n_elements * sizeof *oc);
-    if (out == NULL || oc == NULL) {
+    if (out == NULL) {
         rc = resim_error_set(&err, RESIM_ENOMEM, NULL, 0, "out of memory");
         goto done;
     }
-    for (size_t e = 0; e < sc->n_elements; e++)
-        resim_outcome_init(&oc[e]);
     if ((rc = resim_model_init(m, sc, &err)) != RESIM_OK ||
         (rc = resim_out_open(&o, a.output, &err)) != RESIM_OK)
         goto done;
     if (sc->has_list_process)
         cli_warn(NULL, "[list_process] applies to ensembles (--replicates) only; ignored");
     cli_write_header(o.fp, 0);
-    run_month_ctx mc = {o.fp, sc, a.by, G, oc};
+    run_month_ctx mc = {o.fp, sc, a.by, G};
     if ((rc = resim_model_run(m, out, NULL, run_month, &mc)) != RESIM_OK ||
         (rc = resim_out_commit(&o, &err)) != RESIM_OK)
         goto done;
     if (a.output != NULL && strcmp(a.output, "-") != 0)
         rc = write_sidecar(a.output, sc, argc, argv, &err);
     if (rc == RESIM_OK && a.summary)
-        print_summary(a.output != NULL && strcmp(a.output, "-") != 0 ? stdout : stderr, sc, oc);
+        rc = cli_headline(a.output != NULL && strcmp(a.output, "-") != 0 ? stdout : stderr, &s,
+                          &err);
 done:
     resim_out_abort(&o);
     free(out);
-    free(oc);
     resim_model_free(m);
     cli_unload(&s);
     free(a.scen.sets);
