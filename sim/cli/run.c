@@ -123,8 +123,6 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
         return cli_usage("no scenario file given");
     if (a->ensemble_opts > 0 && a->replicates == 0)
         return cli_usage("ensemble options need --replicates N");
-    if (a->replicates > 0 && a->summary)
-        return cli_usage("--summary is for single runs; an ensemble's CSV is its summary");
     return 0;
 }
 
