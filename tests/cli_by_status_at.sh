@@ -30,12 +30,14 @@ check grep -q '"groups": "status@2026-08"' "$work/at.csv.json"
 check test "$(wc -l <"$work/at.csv")" -eq "$(wc -l <"$work/now.csv")"
 
 # share GROUP FILE: the spread (max - min) over months of the group's share
-# of Dy demand, and its value in 2026-08.
+# of Dy potential demand (demand plus what substitution took off it, which
+# only the importers' own shares decide), and its value in 2026-08.
 share() {
     awk -F, -v g="$1" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
         $c["element"] != "Dy" { next }
-        $c["group"] == "all" { d[$c["month"]] = $c["demand"] }
-        $c["group"] == g { s[$c["month"]] = $c["demand"]; date[$c["month"]] = $c["date"] }
+        { p = $c["demand"] + $c["substituted"] }
+        $c["group"] == "all" { d[$c["month"]] = p }
+        $c["group"] == g { s[$c["month"]] = p; date[$c["month"]] = $c["date"] }
         END { lo = 2; hi = -1
               for (m in s) { r = s[m] / d[m]; if (r < lo) lo = r; if (r > hi) hi = r
                              if (date[m] == "2026-08") at = r }

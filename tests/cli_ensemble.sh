@@ -59,6 +59,20 @@ check awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     if (a == "" || n == "" || a < 0 || a > 1 || n < 10 || n > 30) exit 1 }' "$tmp/t1.csv.draws.csv"
 check grep -q '"generator": "philox4x32-10' "$tmp/t1.csv.json"
 
+# --summary: each element's lowest availability, central run and the band of
+# the replicates' lowest availability (p05 <= median <= p95, all in [0, 100] %),
+# the same for any thread count.
+run --replicates 24 --seed 11 --threads 1 --summary -o "$tmp/b1.csv" >"$tmp/band1" || no "--summary failed"
+run --replicates 24 --seed 11 --threads 2 --summary -o "$tmp/b2.csv" >"$tmp/band2" || no "--summary, 2 threads failed"
+check cmp -s "$tmp/band1" "$tmp/band2"
+check cmp -s "$tmp/b1.csv" "$tmp/t1.csv"
+check grep -q '^element  *central  *p05  *median  *p95$' "$tmp/band1"
+check awk '/^(Sm|Gd|Tb|Dy|Lu|Sc|Y) / { n++; for (i = 2; i <= 5; i++) { v[i] = $i + 0; if (v[i] < 0 || v[i] > 100) exit 1 }
+  if (!(v[3] <= v[4] && v[4] <= v[5])) exit 1 } END { exit n != 7 }' "$tmp/band1"
+# The central column is the single run's lowest availability (its --summary headline).
+"$resim" run "$sc" "${common[@]}" --summary -o "$tmp/c.csv" >"$tmp/head" || no "single --summary failed"
+check test "$(awk '$1 == "Dy" { print $2 }' "$tmp/band1")" = "$(awk '$1 == "Dy" && $2 == "all" { print $3 }' "$tmp/head")"
+
 # Errors: exit 2 for the command line, 1 for bad values, one line, no files.
 expect() {
   local code=$1; shift
@@ -75,7 +89,6 @@ expect 2 --replicates 3 --threads 0
 expect 2 --replicates 3 --quantiles 0.5,0.2
 expect 2 --replicates 3 --quantiles 1.5
 expect 2 --replicates 3 --threshold 2
-expect 2 --replicates 3 --summary
 expect 1 --replicates 3 --set "policy.approval.none=beta(1.5, 3)"
 expect 1 --replicates 3 --set "policy.approval.none=uniform(2, 3)"
 expect 1 --replicates 3 --set "policy.military_ban=uniform(0, 1)"

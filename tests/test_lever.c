@@ -83,9 +83,10 @@ static void test_lines_are_consistent(void **state)
         } else if (l->flags & RESIM_LEVER_DIST) {
             fail_msg("%s: a distribution on a key that takes no number", what);
         }
-        /* Kept in resim_levers: a number, or the controlled set. */
+        /* Kept in resim_levers: a number, a status mask, or the controlled set. */
         if (l->offset != RESIM_LEVER_NOWHERE && !resim_lever_numeric(l->kind) &&
-            l->kind != RESIM_KIND_MONTH && l->id != RESIM_LEVER_CONTROLLED)
+            l->kind != RESIM_KIND_MONTH && l->kind != RESIM_KIND_STATUSES &&
+            l->id != RESIM_LEVER_CONTROLLED)
             fail_msg("%s: kept in resim_levers but not a number", what);
         /* Names once: no two lines with the same section and key. */
         for (size_t k = 0; k < i; k++) {
@@ -95,13 +96,15 @@ static void test_lines_are_consistent(void **state)
         }
     }
     const char *names[16];
-    assert_int_equal(resim_lever_sections(names, 16, 0), 7);
+    assert_int_equal(resim_lever_sections(names, 16, 0), 8);
     assert_string_equal(names[0], "scenario");
-    assert_string_equal(names[6], "list_process");
-    assert_int_equal(resim_lever_sections(names, 16, 1), 5);
+    assert_string_equal(names[5], "substitution");
+    assert_string_equal(names[7], "list_process");
+    assert_int_equal(resim_lever_sections(names, 16, 1), 6);
     char list[256];
     resim_lever_section_list(list, sizeof list, 1);
-    assert_string_equal(list, "scenario, policy, demand, alt, stockpile or a month YYYY-MM");
+    assert_string_equal(list,
+                        "scenario, policy, demand, alt, stockpile, substitution or a month YYYY-MM");
     assert_true(resim_lever_section_known("list_process", 0));
     assert_false(resim_lever_section_known("list_process", 1));
     assert_false(resim_lever_section_known("2026-02", 0));
@@ -130,7 +133,33 @@ static void test_find(void **state)
     assert_int_equal(r.id, RESIM_LEVER_APPROVAL);
     assert_int_equal(r.status, RESIM_WATCH);
     assert_int_equal(find("policy", "approval.bogus", &r), RESIM_LEVER_UNKNOWN_KEY);
-    assert_int_equal(find("policy", "approval.watch.x", &r), RESIM_LEVER_UNKNOWN_KEY);
+    /* Version 2 (docs/model.md section 9): a key with an element sets one. */
+    assert_int_equal(r.element, RESIM_LEVER_ALL);
+    assert_int_equal(find("policy", "approval.watch.Dy", &r), RESIM_LEVER_FOUND);
+    assert_true(r.id == RESIM_LEVER_APPROVAL && r.status == RESIM_WATCH && r.element == dy);
+    assert_int_equal(find("policy", "approval.watch.x", &r), RESIM_LEVER_UNKNOWN_INDEX);
+    assert_int_equal(find("policy", "approval.bogus.Dy", &r), RESIM_LEVER_UNKNOWN_KEY);
+    assert_int_equal(find("policy", "military_ban.Dy", &r), RESIM_LEVER_FOUND);
+    assert_true(r.id == RESIM_LEVER_MILITARY_BAN && r.element == dy);
+    assert_int_equal(find("policy", "military_ban", &r), RESIM_LEVER_FOUND);
+    assert_true(r.id == RESIM_LEVER_MILITARY_BAN && r.element == RESIM_LEVER_ALL);
+    assert_int_equal(find("policy", "general_licence.none", &r), RESIM_LEVER_FOUND);
+    assert_int_equal(find("policy", "precaution_months.control.Dy", &r), RESIM_LEVER_FOUND);
+    assert_int_equal(find("substitution", "rate.Dy", &r), RESIM_LEVER_FOUND);
+    assert_true(r.id == RESIM_LEVER_SUBST_RATE && r.element == dy);
+    assert_int_equal(find("substitution", "cap", &r), RESIM_LEVER_FOUND);
+    assert_true(r.id == RESIM_LEVER_SUBST_CAP && r.element == RESIM_LEVER_ALL);
+    assert_int_equal(find("substitution", "trigger.Dy", &r), RESIM_LEVER_UNKNOWN_KEY);
+    assert_int_equal(find("stockpile", "eligible", &r), RESIM_LEVER_FOUND);
+    assert_int_equal(find("stockpile", "decision_months", &r), RESIM_LEVER_FOUND);
+    /* In an event a bare trigger is the stockpile's; the substitution
+     * threshold carries its section. */
+    assert_int_equal(find("2026-02", "trigger", &r), RESIM_LEVER_FOUND);
+    assert_int_equal(r.id, RESIM_LEVER_STOCK_TRIGGER);
+    assert_int_equal(find("2026-02", "substitution.trigger", &r), RESIM_LEVER_FOUND);
+    assert_int_equal(r.id, RESIM_LEVER_SUBST_TRIGGER);
+    assert_int_equal(find("2026-02", "cap.Dy", &r), RESIM_LEVER_FOUND);
+    assert_int_equal(r.id, RESIM_LEVER_SUBST_CAP);
     assert_int_equal(find("policy", "approval", &r), RESIM_LEVER_UNKNOWN_KEY);
     assert_int_equal(find("demand", "growth.Dy", &r), RESIM_LEVER_FOUND);
     assert_int_equal(r.id, RESIM_LEVER_GROWTH);
@@ -261,11 +290,17 @@ static void test_store(void **state)
     (void)state;
     resim_levers lv;
     memset(&lv, 0, sizeof lv);
-    resim_lever_ref r = {RESIM_LEVER_DELAY_CV, RESIM_CONTROL, -1, -1};
+    resim_lever_ref r = {RESIM_LEVER_DELAY_CV, RESIM_CONTROL, 3, -1};
     resim_lever_store(&lv, &r, 0.75);
-    assert_true(lv.delay_cv[RESIM_CONTROL] == 0.75);
-    assert_true(lv.delay_cv[RESIM_WATCH] == 0 && lv.delay_mean_days[RESIM_CONTROL] == 0);
+    assert_true(lv.delay_cv[RESIM_CONTROL][3] == 0.75 && lv.delay_cv[RESIM_CONTROL][2] == 0);
+    assert_true(lv.delay_cv[RESIM_WATCH][3] == 0 && lv.delay_mean_days[RESIM_CONTROL][3] == 0);
     assert_true(resim_lever_value(&lv, &r) == 0.75);
+    /* A bare key (docs/model.md section 9) sets every element of its status. */
+    r.element = RESIM_LEVER_ALL;
+    resim_lever_store(&lv, &r, 0.5);
+    for (int e = 0; e < RESIM_MAX_ELEMENTS; e++)
+        assert_true(lv.delay_cv[RESIM_CONTROL][e] == 0.5 && lv.delay_cv[RESIM_NONE][e] == 0);
+    r = (resim_lever_ref){RESIM_LEVER_DELAY_CV, RESIM_CONTROL, 3, -1};
     r = (resim_lever_ref){RESIM_LEVER_SOURCE_JAPAN_SHARE, -1, -1, 1};
     resim_lever_store(&lv, &r, 0.25);
     assert_true(lv.source[1].japan_share == 0.25 && lv.source[0].japan_share == 0);
@@ -307,10 +342,13 @@ static void test_report(void **state)
     assert_int_equal(resim_scenario_resolve(&sc, &ini, &data, NULL, NULL, &err), RESIM_OK);
     collect c = {{0}, 0};
     resim_levers_each(&sc, &sc.initial, on_lever, &c);
-    /* controlled, 3 x 3 status levers and the ban; 2 per element; 2 + 7 per
-     * source; 2 + 2 per element. */
+    /* controlled, 5 x 3 status levers (every element alike) and the ban;
+     * 2 per element; 2 + 7 per source; 2 + 2 per element + 2; substitution's
+     * 3 element levers (every element alike) and its trigger. */
     size_t E = sc.n_elements, J = sc.n_sources;
-    assert_int_equal(c.n, 1 + 9 + 1 + 2 * E + 2 + 7 * J + 2 + 2 * E);
+    assert_int_equal(c.n, 1 + 15 + 1 + 2 * E + 2 + 7 * J + 2 + 2 * E + 2 + 4);
+    assert_non_null(strstr(c.keys, "stockpile.eligible=none watch control\n"));
+    assert_non_null(strstr(c.keys, "substitution.cap=1\n"));
     assert_non_null(strstr(c.keys, "policy.delay_cv.watch=0.385\n"));
     /* Element levers of a section alternate, one element at a time. */
     char *g = strstr(c.keys, "demand.base_tpy.Dy="), *h = strstr(c.keys, "demand.growth.Dy=");

@@ -217,8 +217,10 @@ static void test_fixture_resolves(void **state)
     assert_string_equal(resim_scenario_symbol(sc, 2), "Y");
     assert_int_equal(sc->n_importers, 6);
     assert_int_equal(sc->n_sources, 2);
-    assert_true(sc->initial.approval[RESIM_WATCH] == 0.57);
-    assert_true(sc->initial.delay_cv[RESIM_CONTROL] == 1.17);
+    for (size_t e = 0; e < sc->n_elements; e++) {
+        assert_true(sc->initial.approval[RESIM_WATCH][sc->element[e]] == 0.57);
+        assert_true(sc->initial.delay_cv[RESIM_CONTROL][sc->element[e]] == 1.17);
+    }
     assert_true(sc->initial.stock_trigger == 0.93);
     /* Source start months are relative to the scenario start. */
     assert_true(sc->initial.source[0].start == -6);
@@ -350,6 +352,107 @@ static void test_negative_values(void **state)
     bad_ini("transit_months = -1\n", RESIM_EINVAL, 7, "transit_months", NULL);
     bad_ini("adjust_months = 0.5\n", RESIM_EINVAL, 7, "adjust_months", NULL);
     bad_ini("[demand]\ngrowth.Dy = -1\n", RESIM_EINVAL, 8, "growth.Dy", NULL);
+}
+
+/* ------------------------------------------------------------ version 2 */
+
+/* Every version-2 key (docs/model.md sections 9-13) out of its range. */
+static void test_v2_out_of_range(void **state)
+{
+    (void)state;
+    bad_ini("[policy]\napproval.watch.Dy = 1.5\n", RESIM_EINVAL, 8, "approval.watch.Dy", "1.5");
+    bad_ini("[policy]\ndelay_mean_days.control.Tb = -3\n", RESIM_EINVAL, 8,
+            "delay_mean_days.control.Tb", "-3");
+    bad_ini("[policy]\ndelay_cv.none.Dy = -0.2\n", RESIM_EINVAL, 8, "delay_cv.none.Dy", NULL);
+    bad_ini("[policy]\nmilitary_ban.Dy = 0.5\n", RESIM_EINVAL, 8, "military_ban.Dy", "0 or 1");
+    bad_ini("[policy]\nprecaution_months.none.Dy = -1\n", RESIM_EINVAL, 8,
+            "precaution_months.none.Dy", "negative");
+    bad_ini("[policy]\nprecaution_months.watch = -0.5\n", RESIM_EINVAL, 8,
+            "precaution_months.watch", NULL);
+    bad_ini("[policy]\ngeneral_licence.none = 1.2\n", RESIM_EINVAL, 8, "general_licence.none",
+            "[0, 1]");
+    bad_ini("[policy]\ngeneral_licence.watch.Tb = -0.1\n", RESIM_EINVAL, 8,
+            "general_licence.watch.Tb", NULL);
+    bad_ini("precaution_adjust_months = 0.5\n", RESIM_EINVAL, 7, "precaution_adjust_months",
+            "at least 1");
+    bad_ini("[substitution]\nrate.Dy = -0.1\n", RESIM_EINVAL, 8, "rate.Dy", "negative");
+    bad_ini("[substitution]\ncap = 1.5\n", RESIM_EINVAL, 8, "cap", "[0, 1]");
+    bad_ini("[substitution]\nreversion.Tb = -1\n", RESIM_EINVAL, 8, "reversion.Tb", NULL);
+    bad_ini("[substitution]\ntrigger = 1.2\n", RESIM_EINVAL, 8, "trigger", "[0, 1]");
+    bad_ini("[stockpile]\ndecision_months = 1.5\n", RESIM_EPARSE, 8, "decision_months", "whole");
+    bad_ini("[stockpile]\ndecision_months = -1\n", RESIM_EINVAL, 8, "decision_months", NULL);
+    bad_ini("[2025-06]\nsubstitution.cap.Dy = 2\n", RESIM_EINVAL, 8, "substitution.cap.Dy", NULL);
+    bad_ini("[2025-06]\ngeneral_licence.none.Dy = 1.01\n", RESIM_EINVAL, 8,
+            "general_licence.none.Dy", NULL);
+}
+
+/* An element the data lacks in a version-2 key. */
+static void test_v2_unknown_element(void **state)
+{
+    (void)state;
+    const char *const keys[] = {"approval.none.Xq",     "delay_mean_days.watch.Xq",
+                                "delay_cv.control.Xq",  "military_ban.Nd",
+                                "precaution_months.watch.Xq", "general_licence.none.Xq"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        char tail[128];
+        snprintf(tail, sizeof tail, "[policy]\n%s = 1\n", keys[k]);
+        bad_ini(tail, RESIM_EINVAL, 8, keys[k], "unknown element");
+    }
+    bad_ini("[substitution]\nrate.Xq = 0.1\n", RESIM_EINVAL, 8, "rate.Xq", "unknown element");
+    bad_ini("[substitution]\ncap.Nd = 0.1\n", RESIM_EINVAL, 8, "cap.Nd", "unknown element");
+    bad_ini("[substitution]\nreversion.Xq = 0.1\n", RESIM_EINVAL, 8, "reversion.Xq",
+            "unknown element");
+    bad_ini("[2025-06]\napproval.watch.Xq = 0.3\n", RESIM_EINVAL, 8, "approval.watch.Xq",
+            "unknown element");
+    bad_ini("[2025-06]\nsubstitution.rate.Xq = 0.3\n", RESIM_EINVAL, 8, "substitution.rate.Xq",
+            "unknown element");
+}
+
+/* A status that is not none, watch or control in a version-2 key. */
+static void test_v2_unknown_status(void **state)
+{
+    (void)state;
+    bad_ini("[policy]\napproval.nobody.Dy = 0.5\n", RESIM_EINVAL, 8, "approval.nobody.Dy",
+            "unknown key");
+    bad_ini("[policy]\nprecaution_months.banned = 1\n", RESIM_EINVAL, 8,
+            "precaution_months.banned", "unknown key");
+    bad_ini("[policy]\ngeneral_licence.vip.Dy = 0.3\n", RESIM_EINVAL, 8, "general_licence.vip.Dy",
+            "unknown key");
+    bad_ini("[policy]\ndelay_cv.x.Tb = 0.3\n", RESIM_EINVAL, 8, "delay_cv.x.Tb", "unknown key");
+    bad_ini("[stockpile]\neligible = none vip\n", RESIM_EINVAL, 8, "eligible", "vip");
+    bad_ini("[2025-06]\nstockpile.eligible = controlled\n", RESIM_EINVAL, 8, "stockpile.eligible",
+            "controlled");
+    /* The substitution threshold is one number for every element. */
+    bad_ini("[substitution]\ntrigger.Dy = 0.9\n", RESIM_EINVAL, 8, "trigger.Dy", "unknown key");
+}
+
+/* Version-2 keys resolve into the tables, in the order written. */
+static void test_v2_keys_resolve(void **state)
+{
+    (void)state;
+    write_ini(HEAD "precaution_adjust_months = 2.5\n"
+                   "[policy]\napproval.watch.Dy = 0.2\napproval.watch = 0.6\napproval.watch.Tb = 0.1\n"
+                   "military_ban.Tb = 1\ngeneral_licence.none.Dy = 0.35\n"
+                   "[substitution]\nrate = 0.1\ncap.Tb = 0.4\ntrigger = 0.8\n"
+                   "[stockpile]\ndecision_months = 3\neligible = watch, control\n"
+                   "[2025-06]\nstockpile.eligible =\n");
+    assert_int_equal(load(NULL), RESIM_OK);
+    const resim_scenario *sc = &L.sc;
+    const resim_levers *lv = &sc->initial;
+    size_t dy = sc->element[0], tb = sc->element[1];
+    assert_true(sc->precaution_adjust == 2.5);
+    assert_true(lv->approval[RESIM_WATCH][dy] == 0.6 && lv->approval[RESIM_WATCH][tb] == 0.1);
+    assert_true(lv->approval[RESIM_NONE][dy] == 1 && lv->approval[RESIM_CONTROL][tb] == 0);
+    assert_true(lv->military_ban[tb] == 1 && lv->military_ban[dy] == 0);
+    assert_true(lv->general_licence[RESIM_NONE][dy] == 0.35);
+    assert_true(lv->general_licence[RESIM_NONE][tb] == 0);
+    assert_true(lv->subst_rate[dy] == 0.1 && lv->subst_rate[tb] == 0.1);
+    assert_true(lv->subst_cap[tb] == 0.4 && lv->subst_cap[dy] == 1);
+    assert_true(lv->subst_trigger == 0.8 && lv->subst_reversion[dy] == 0);
+    assert_true(lv->stock_decision_months == 3);
+    assert_true(lv->stock_eligible == (1u << RESIM_WATCH | 1u << RESIM_CONTROL));
+    assert_int_equal(sc->n_events, 1);
+    assert_true(sc->events[0].lever.id == RESIM_LEVER_STOCK_ELIGIBLE && sc->events[0].value == 0);
 }
 
 static void test_malformed_date(void **state)
@@ -500,13 +603,13 @@ static void test_set_override_and_append(void **state)
     for (size_t i = 0; i < L.ini.n; i++)
         count += strcmp(L.ini.v[i].key, "approval.none") == 0;
     assert_int_equal(count, 1);
-    assert_true(L.sc.initial.approval[RESIM_NONE] == 0.37);
+    assert_true(L.sc.initial.approval[RESIM_NONE][L.sc.element[0]] == 0.37);
     assert_int_equal(L.sc.months, 9);
     /* A new key is appended. */
     e = resim_ini_get(&L.ini, "policy", "delay_cv.watch");
     assert_non_null(e);
     assert_string_equal(e->value, "0.66");
-    assert_true(L.sc.initial.delay_cv[RESIM_WATCH] == 0.66);
+    assert_true(L.sc.initial.delay_cv[RESIM_WATCH][L.sc.element[0]] == 0.66);
     /* An event section is created, and its event resolved. */
     int found = 0;
     for (size_t i = 0; i < L.ini.n_sections; i++)
@@ -714,6 +817,10 @@ int main(void)
         T(test_unknown_importer),
         T(test_rate_outside_unit),
         T(test_negative_values),
+        T(test_v2_out_of_range),
+        T(test_v2_unknown_element),
+        T(test_v2_unknown_status),
+        T(test_v2_keys_resolve),
         T(test_malformed_date),
         T(test_bad_number),
         T(test_duplicate_key),

@@ -25,16 +25,25 @@
  * model reads it. The table says which key sets which field.
  */
 typedef struct resim_levers {
-    double approval[RESIM_NSTATUSES];
-    double delay_mean_days[RESIM_NSTATUSES];
-    double delay_cv[RESIM_NSTATUSES];
-    double military_ban;
+    /* Policy by list status and element (docs/model.md section 9); the
+     * element index is the element table's, like every [El] below. */
+    double approval[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    double delay_mean_days[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    double delay_cv[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    double military_ban[RESIM_MAX_ELEMENTS];
+    double precaution_months[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS]; /* section 10 */
+    double general_licence[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];   /* section 13 */
     double base_tpy[RESIM_MAX_ELEMENTS], growth[RESIM_MAX_ELEMENTS];
     double alt_capacity_factor, alt_delay_months;
     resim_source_levers source[RESIM_MAX_SOURCES]; /* indexed like the data's sources */
     double stock_enabled, stock_trigger;
     double stock_tonnes[RESIM_MAX_ELEMENTS]; /* the holding; releases draw it down */
     double stock_release_max[RESIM_MAX_ELEMENTS];
+    double stock_decision_months; /* section 12 */
+    double stock_eligible;        /* statuses that receive releases: bit s for status s */
+    /* Substitution and thrift (section 11). */
+    double subst_rate[RESIM_MAX_ELEMENTS], subst_cap[RESIM_MAX_ELEMENTS];
+    double subst_reversion[RESIM_MAX_ELEMENTS], subst_trigger;
     unsigned char controlled[RESIM_MAX_ELEMENTS];
 } resim_levers;
 
@@ -67,6 +76,7 @@ typedef enum {
     RESIM_KIND_MONTH,    /* a calendar month YYYY-MM, kept as a model month */
     RESIM_KIND_ELEMENTS, /* a list of element symbols */
     RESIM_KIND_ASSIGN,   /* a list of importer:status */
+    RESIM_KIND_STATUSES, /* a list of status names, kept as a mask (bit s: status s) */
     RESIM_KIND_TEXT      /* free text */
 } resim_lever_kind;
 
@@ -95,6 +105,7 @@ enum {
     X(DEMAND, "demand", 0)                                         \
     X(ALT, "alt", 0)                                               \
     X(STOCKPILE, "stockpile", 0)                                   \
+    X(SUBSTITUTION, "substitution", 0)                             \
     X(STOCHASTIC, "stochastic", RESIM_SECTION_ENSEMBLE_ONLY)       \
     X(LIST_PROCESS, "list_process", RESIM_SECTION_ENSEMBLE_ONLY)   \
     X(EVENT, RESIM_EVENT_SECTION, RESIM_SECTION_EVENTS)
@@ -146,17 +157,27 @@ const resim_section *resim_section_get(resim_section_id id);
       "elements simulated, in output order (default: the licensed ones of the element table)")      \
     X(DATA_DIR, SCENARIO, "data", SCALAR, K(TEXT), NODEF, 0, NOWHERE, "",                         \
       "folder of the data tables, relative to the scenario file (default ../data)")                 \
-    /* [policy]: China's licensing */                                                               \
+    X(PRECAUTION_ADJUST, SCENARIO, "precaution_adjust_months", SCALAR, K(AT_LEAST_ONE), D(1), 0,  \
+      NOWHERE, "months", "months the precautionary extra cover takes to follow its target")         \
+    /* [policy]: China's licensing; a key without its .<El> sets every element */                   \
     X(CONTROLLED, POLICY, "controlled", SCALAR, K(ELEMENTS), NODEF, EV, F(controlled), "",        \
       "elements that need an export licence")                                                       \
-    X(APPROVAL, POLICY, "approval.<status>", STATUS, K(RATE), D3(1, 1, 0), EV | DIST,             \
-      F(approval), "fraction", "share of decided applications approved, by status at decision")     \
-    X(DELAY_MEAN_DAYS, POLICY, "delay_mean_days.<status>", STATUS, K(NONNEG), D(0), EV | DIST,    \
-      F(delay_mean_days), "days", "mean review delay, by status at filing")                         \
-    X(DELAY_CV, POLICY, "delay_cv.<status>", STATUS, K(NONNEG), D(0), EV | DIST, F(delay_cv),     \
-      "", "coefficient of variation of the review delay (0: exactly the mean)")                     \
-    X(MILITARY_BAN, POLICY, "military_ban", SCALAR, K(SWITCH), D(0), EV, F(military_ban), "",     \
-      "1: the military share of every controlled application is refused")                           \
+    X(APPROVAL, POLICY, "approval.<status>.<El>", STATUS_ELEMENT, K(RATE), D3(1, 1, 0),           \
+      EV | DIST | ALL, F(approval), "fraction",                                                     \
+      "share of decided applications approved, by status at decision")                             \
+    X(DELAY_MEAN_DAYS, POLICY, "delay_mean_days.<status>.<El>", STATUS_ELEMENT, K(NONNEG), D(0),  \
+      EV | DIST | ALL, F(delay_mean_days), "days", "mean review delay, by status at filing")        \
+    X(DELAY_CV, POLICY, "delay_cv.<status>.<El>", STATUS_ELEMENT, K(NONNEG), D(0),                \
+      EV | DIST | ALL, F(delay_cv), "",                                                             \
+      "coefficient of variation of the review delay (0: exactly the mean)")                         \
+    X(MILITARY_BAN, POLICY, "military_ban.<El>", ELEMENT, K(SWITCH), D(0), EV | ALL,              \
+      F(military_ban), "", "1: the military share of every controlled application is refused")     \
+    X(PRECAUTION_MONTHS, POLICY, "precaution_months.<status>.<El>", STATUS_ELEMENT, K(NONNEG),    \
+      D(0), EV | DIST | ALL, F(precaution_months), "months",                                        \
+      "extra months of cover wanted while the element is controlled, by status now")               \
+    X(GENERAL_LICENCE, POLICY, "general_licence.<status>.<El>", STATUS_ELEMENT, K(RATE), D(0),    \
+      EV | DIST | ALL, F(general_licence), "fraction",                                              \
+      "share of filings a general licence covers: decided at once, no review")                      \
     /* [demand]: national demand by element */                                                      \
     X(BASE_TPY, DEMAND, "base_tpy.<El>", ELEMENT, K(NONNEG), DATA, EV | DIST | FD, F(base_tpy),   \
       "t/year", "national demand at month 0")                                                       \
@@ -190,6 +211,21 @@ const resim_section *resim_section_get(resim_section_id id);
       F(stock_tonnes), "t", "holding (an event replaces it)")                                       \
     X(STOCK_RELEASE_MAX, STOCKPILE, "release_max_tpm.<El>", ELEMENT, K(NONNEG), DATA,             \
       EV | DIST | FD, F(stock_release_max), "t/month", "largest release in a month")                \
+    X(STOCK_DECISION_MONTHS, STOCKPILE, "decision_months", SCALAR, W(0, 12000), D(0), EV,        \
+      F(stock_decision_months), "months",                                                           \
+      "months of low availability before a release is decided (0: at once)")                        \
+    X(STOCK_ELIGIBLE, STOCKPILE, "eligible", SCALAR, K(STATUSES), D(7), EV, F(stock_eligible),   \
+      "", "statuses that may receive releases (space-separated; empty: no one)")                    \
+    /* [substitution]: substitution and thrift; a key without its .<El> sets every element */       \
+    X(SUBST_RATE, SUBSTITUTION, "rate.<El>", ELEMENT, K(NONNEG), D(0), EV | DIST | ALL,           \
+      F(subst_rate), "1/year", "share of potential demand substituted per year while short")        \
+    X(SUBST_CAP, SUBSTITUTION, "cap.<El>", ELEMENT, K(RATE), D(1), EV | DIST | ALL, F(subst_cap), \
+      "fraction", "largest substituted share")                                                      \
+    X(SUBST_REVERSION, SUBSTITUTION, "reversion.<El>", ELEMENT, K(NONNEG), D(0),                  \
+      EV | DIST | ALL, F(subst_reversion), "1/year",                                                \
+      "share of potential demand that returns per year when supply is adequate")                    \
+    X(SUBST_TRIGGER, SUBSTITUTION, "trigger", SCALAR, K(RATE), D(0.95), EV | DIST,                \
+      F(subst_trigger), "fraction", "an importer below this availability substitutes")              \
     /* [stochastic]: ensembles only */                                                              \
     X(LOT_TONNES, STOCHASTIC, "lot_tonnes.<El>", ELEMENT, K(POSITIVE), D(1), DIST | ALL,    \
       NOWHERE, "t", "size of a licence lot (the bare key sets every element)")                      \

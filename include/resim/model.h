@@ -15,7 +15,9 @@
 #include "resim/error.h"
 #include "resim/scenario.h"
 
-/* The metric columns of docs/model.md section 7, in output order. */
+/* The metric columns of docs/model.md section 7, in output order, then
+ * `substituted` (section 11): potential demand minus demand, 0 until
+ * substitution is switched on. */
 #define RESIM_METRIC_LIST(X)            \
     X(DEMAND, "demand")                 \
     X(REQUIREMENT, "requirement")       \
@@ -32,7 +34,8 @@
     X(CONSUMPTION, "consumption")       \
     X(SHORTFALL, "shortfall")           \
     X(AVAILABILITY, "availability")     \
-    X(COVER_DAYS, "cover_days")
+    X(COVER_DAYS, "cover_days")         \
+    X(SUBSTITUTED, "substituted")
 
 #define RESIM_METRIC_ENUM(id, name) RESIM_M_##id,
 enum { RESIM_METRIC_LIST(RESIM_METRIC_ENUM) RESIM_NMETRICS };

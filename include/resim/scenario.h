@@ -62,6 +62,7 @@ typedef struct resim_scenario {
     int warmup;          /* W */
     int transit;         /* L */
     double adjust;       /* tau, months */
+    double precaution_adjust; /* pi, months (docs/model.md section 10) */
 
     size_t n_elements;   /* scenario elements, in scenario order */
     size_t element[RESIM_MAX_ELEMENTS]; /* index into the element table */
@@ -113,7 +114,7 @@ typedef void (*resim_lever_fn)(void *ctx, const char *key, const char *value);
 
 /*
  * Calls fn for every lever of lv that concerns sc's elements and sources,
- * in a fixed order: policy, demand, alt, stockpile. Numbers are written as
+ * in a fixed order: policy, demand, alt, stockpile, substitution. Numbers are written as
  * in the CSV output; source start months as YYYY-MM.
  */
 void resim_levers_each(const resim_scenario *sc, const resim_levers *lv, resim_lever_fn fn,

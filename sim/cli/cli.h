@@ -93,6 +93,13 @@ typedef struct run_args {
 } run_args;
 
 int cli_ensemble(const run_args *a, int argc, char **argv);
+/*
+ * Prints the headline of `run --summary` for s (its central values): per
+ * element, for all importers, the control list and the others, the lowest
+ * availability, its month and the cumulative shortfall with and without the
+ * national stockpile, and what it released. Runs s twice (headline.c).
+ */
+int cli_headline(FILE *fp, const cli_scenario *s, resim_error *err);
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);

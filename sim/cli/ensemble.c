@@ -3,7 +3,9 @@
  * chunks, and a summary of every (month, element, group) cell with exact
  * quantiles. The quantile store is bounded by --memory: a larger ensemble is
  * computed again in passes over blocks of months (replicates are
- * reproducible, so every pass sees the same numbers).
+ * reproducible, so every pass sees the same numbers). With --summary, the
+ * band of each element's lowest availability over the run, beside the
+ * central run's.
  */
 #include <math.h>
 #include <pthread.h>
@@ -205,6 +207,77 @@ static void write_summary_block(FILE *fp, const run_args *a, const resim_scenari
     }
 }
 
+/* Lowest availability of every importer (the all row), by element, over the
+ * months of one run: t x E x G x RESIM_NMETRICS values. */
+static void lowest_of_run(const double *rep, size_t T, size_t E, size_t G, double *lowest)
+{
+    for (size_t e = 0; e < E; e++) {
+        double low = 1;
+        for (size_t t = 0; t < T; t++) {
+            double a = rep[(t * E + e) * G * RESIM_NMETRICS + RESIM_M_AVAILABILITY];
+            low = a < low ? a : low;
+        }
+        lowest[e] = low;
+    }
+}
+
+/* The central run (every distribution at its central value), deterministic. */
+static int central_lowest(const resim_scenario *sc, double *lowest, resim_error *err)
+{
+    const size_t E = sc->n_elements, T = (size_t)sc->months;
+    resim_model *m = resim_model_alloc(sc, RESIM_BY_NONE, err);
+    if (m == NULL)
+        return err->status;
+    resim_model_set_warn(m, NULL, NULL);
+    double *series = malloc(T * E * RESIM_NMETRICS * sizeof *series);
+    double *scratch = malloc(E * RESIM_NMETRICS * sizeof *scratch);
+    int rc = series == NULL || scratch == NULL
+                 ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory")
+                 : resim_model_init(m, sc, err);
+    if (rc == RESIM_OK)
+        rc = resim_model_run(m, scratch, series, NULL, NULL);
+    if (rc == RESIM_OK)
+        lowest_of_run(series, T, E, 1, lowest);
+    free(series);
+    free(scratch);
+    resim_model_free(m);
+    return rc;
+}
+
+/*
+ * Prints, per element, the central run's lowest availability and the 5 %,
+ * 50 % and 95 % quantiles of the replicates' (lowest[r * E + e]; sorted in
+ * place, element by element, through x).
+ */
+static int print_band(FILE *fp, const cli_scenario *s, const run_args *a, double *lowest,
+                      resim_error *err)
+{
+    const resim_scenario *sc = &s->sc;
+    const size_t E = sc->n_elements, R = a->replicates;
+    double *central = malloc(E * sizeof *central), *x = malloc(R * sizeof *x);
+    int rc = central == NULL || x == NULL
+                 ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory")
+                 : central_lowest(sc, central, err);
+    if (rc == RESIM_OK) {
+        fprintf(fp, "lowest availability of all importers over the run: the central run and "
+                    "the band of %lu replicates (seed %llu)\n",
+                R, a->seed);
+        fprintf(fp, "%-7s %8s %8s %8s %8s\n", "element", "central", "p05", "median", "p95");
+        static const double q[] = {0.05, 0.5, 0.95};
+        for (size_t e = 0; e < E; e++) {
+            double mean, quant[3], below;
+            for (size_t r = 0; r < R; r++)
+                x[r] = lowest[r * E + e];
+            resim_ensemble_cell(x, R, q, 3, a->threshold, &mean, quant, &below);
+            fprintf(fp, "%-7s %7.1f%% %7.1f%% %7.1f%% %7.1f%%\n", resim_scenario_symbol(sc, e),
+                    100 * central[e], 100 * quant[0], 100 * quant[1], 100 * quant[2]);
+        }
+    }
+    free(central);
+    free(x);
+    return rc;
+}
+
 static void draws_header(FILE *fp, const cli_scenario *s)
 {
     fputs("replicate", fp);
@@ -275,7 +348,7 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     resim_out out = {0}, raw = {0}, dr = {0};
     chunk_job job = {.a = a, .base = &s.ini, .u = &s.u};
     pthread_mutex_init(&job.lock, NULL);
-    double *store = NULL;
+    double *store = NULL, *lowest = NULL;
     window_stats w = {0};
     int rc = RESIM_ENOMEM, passes = 0, code = 0;
 
@@ -328,7 +401,9 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     store = malloc(block * per_month);
     job.buf = malloc(chunk * job.cells_run * sizeof(double));
     job.draws = malloc((chunk * job.n_draws + 1) * sizeof(double));
-    if (store == NULL || job.buf == NULL || job.draws == NULL) {
+    if (a->summary)
+        lowest = malloc(R * sc->n_elements * sizeof *lowest);
+    if (store == NULL || job.buf == NULL || job.draws == NULL || (a->summary && lowest == NULL)) {
         rc = resim_error_set(&err, RESIM_ENOMEM, NULL, 0,
                              "out of memory (lower --memory or --replicates)");
         goto done;
@@ -356,6 +431,8 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
                 if (m0 == 0 && raw.fp != NULL)
                     for (size_t t = 0; t < T; t++)
                         cli_write_month(raw.fp, sc, a->by, G, (int)t, rep + t * cells, r);
+                if (m0 == 0 && lowest != NULL)
+                    lowest_of_run(rep, T, sc->n_elements, G, lowest + (c0 + k) * sc->n_elements);
                 if (m0 == 0 && dr.fp != NULL) {
                     fprintf(dr.fp, "%ld", r);
                     for (size_t d = 0; d < job.n_draws; d++) {
@@ -383,6 +460,8 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     if (named)
         rc = write_sidecar(a->output, &s, a, passes, s.u.n > 0 ? draws_path : NULL, argc, argv,
                            &err);
+    if (rc == RESIM_OK && lowest != NULL)
+        rc = print_band(named ? stdout : stderr, &s, a, lowest, &err);
 done:
     if (rc == RESIM_ENOMEM && err.msg[0] == '\0')
         resim_error_set(&err, RESIM_ENOMEM, NULL, 0, "out of memory");
@@ -397,6 +476,7 @@ done:
     free(store);
     free(w.x);
     free(w.sum);
+    free(lowest);
     pthread_mutex_destroy(&job.lock);
     cli_unload(&s);
     if (code != 0)

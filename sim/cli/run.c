@@ -7,7 +7,6 @@
 #include "rows.h"
 #include "resim/csvout.h"
 #include "resim/number.h"
-#include "resim/outcome.h"
 #include "resim/sidecar.h"
 
 static const char run_help[] =
@@ -20,9 +19,15 @@ static const char run_help[] =
     "                            metadata to FILE.json; default stdout\n"
     "  --by status|importer      add rows per list status (in each month) or per importer\n"
     "  --by status@YYYY-MM       add rows per list status as it is in that month, the\n"
-    "                            same importers in every month\n"
+    "                            same importers in every month (single runs only)\n"
     "  --warmup N                simulate N months before the start, unwritten\n"
-    "  --summary                 print per-element shortfall and availability\n"
+    "  --summary                 print per element, for all importers, the control list\n"
+    "                            and the others, the lowest availability and its month\n"
+    "                            and the cumulative shortfall, with and without the\n"
+    "                            national stockpile, and the tonnes it released; with\n"
+    "                            --replicates, the central run's lowest availability\n"
+    "                            and the 5 %, 50 % and 95 % quantiles of the\n"
+    "                            replicates' lowest availability\n"
     "ensembles (lots, uncertain levers, random list moves):\n"
     "  --replicates N            run N replicates; the CSV becomes a summary (mean and\n"
     "                            quantiles of every column per row)\n"
@@ -190,46 +195,22 @@ static int parse(int argc, char **argv, run_args *a, int is_run)
         return cli_usage("ensemble options need --replicates N");
     if (a->replicates > 0 && a->by_at != NULL)
         return cli_usage("--by status@YYYY-MM is for single runs; ensembles take --by status");
-    if (a->replicates > 0 && a->summary)
-        return cli_usage("--summary is for single runs; an ensemble's CSV is its summary");
     return 0;
 }
 
-/* Where each month of a single run goes: the CSV and the summary. */
+/* Where each month of a single run goes: the CSV. */
 typedef struct run_month_ctx {
     FILE *fp;
     const resim_scenario *sc;
     resim_grouping by;
     size_t G;
-    resim_outcome *oc; /* one per element, of the `all` rows */
 } run_month_ctx;
-
-/* Availability threshold of the --summary measures. */
-#define SUMMARY_THRESHOLD 0.9
 
 static int run_month(void *ctx, int t, const double *out)
 {
     const run_month_ctx *c = ctx;
     cli_write_month(c->fp, c->sc, c->by, c->G, t, out, -1);
-    for (size_t e = 0; e < c->sc->n_elements; e++)
-        resim_outcome_add(&c->oc[e], t, out + e * c->G * RESIM_NMETRICS, SUMMARY_THRESHOLD);
     return RESIM_OK;
-}
-
-static void print_summary(FILE *fp, const resim_scenario *sc, const resim_outcome *oc)
-{
-    fprintf(fp, "%-4s %14s %9s %14s %14s %9s\n", "", "peak shortfall", "in", "cumulative",
-            "lowest avail.", "in");
-    for (size_t e = 0; e < sc->n_elements; e++) {
-        const resim_outcome *o = &oc[e];
-        char peak[8] = "-", low[8] = "-";
-        if (o->peak_month >= 0)
-            resim_date_format(sc->start + o->peak_month, peak);
-        if (o->min_month >= 0)
-            resim_date_format(sc->start + o->min_month, low);
-        fprintf(fp, "%-4s %12.2f t %9s %12.2f t %13.1f%% %9s\n", resim_scenario_symbol(sc, e),
-                o->peak_shortfall, peak, o->cum_shortfall, 100 * o->min_availability, low);
-    }
 }
 
 /* Stops the first run of --by status@ after its month (ctx: the month). */
@@ -311,7 +292,6 @@ int cli_run(int argc, char **argv)
     cli_scenario s;
     resim_model *m = NULL;
     double *out = NULL;
-    resim_outcome *oc = NULL;
     unsigned char *fixed = NULL;
     resim_out o = {0};
     if (cli_load(&s, &a.scen, &err) != RESIM_OK) {
@@ -334,31 +314,28 @@ int cli_run(int argc, char **argv)
     }
     size_t G = resim_model_groups(m);
     out = malloc(sc->n_elements * G * RESIM_NMETRICS * sizeof *out);
-    oc = malloc(sc->n_elements * sizeof *oc);
-    if (out == NULL || oc == NULL) {
+    if (out == NULL) {
         rc = resim_error_set(&err, RESIM_ENOMEM, NULL, 0, "out of memory");
         goto done;
     }
-    for (size_t e = 0; e < sc->n_elements; e++)
-        resim_outcome_init(&oc[e]);
     if ((rc = resim_model_init(m, sc, &err)) != RESIM_OK ||
         (rc = resim_out_open(&o, a.output, &err)) != RESIM_OK)
         goto done;
     if (sc->has_list_process)
         cli_warn(NULL, "[list_process] applies to ensembles (--replicates) only; ignored");
     cli_write_header(o.fp, 0);
-    run_month_ctx mc = {o.fp, sc, a.by, G, oc};
+    run_month_ctx mc = {o.fp, sc, a.by, G};
     if ((rc = resim_model_run(m, out, NULL, run_month, &mc)) != RESIM_OK ||
         (rc = resim_out_commit(&o, &err)) != RESIM_OK)
         goto done;
     if (a.output != NULL && strcmp(a.output, "-") != 0)
         rc = write_sidecar(a.output, sc, a.by_at, argc, argv, &err);
     if (rc == RESIM_OK && a.summary)
-        print_summary(a.output != NULL && strcmp(a.output, "-") != 0 ? stdout : stderr, sc, oc);
+        rc = cli_headline(a.output != NULL && strcmp(a.output, "-") != 0 ? stdout : stderr, &s,
+                          &err);
 done:
     resim_out_abort(&o);
     free(out);
-    free(oc);
     free(fixed);
     resim_model_free(m);
     cli_unload(&s);

@@ -22,6 +22,7 @@
 #define KIND_RANGE_ELEMENTS NAN, NAN
 #define KIND_RANGE_ASSIGN NAN, NAN
 #define KIND_RANGE_TEXT NAN, NAN
+#define KIND_RANGE_STATUSES NAN, NAN
 #define K(kind) RESIM_KIND_##kind, KIND_RANGE_##kind
 #define W(lo, hi) RESIM_KIND_WHOLE, lo, hi
 #define D(x) {x, x, x}
@@ -58,7 +59,7 @@ const resim_lever *resim_lever_get(resim_lever_id id) { return &table[id]; }
 int resim_lever_numeric(resim_lever_kind kind)
 {
     return kind != RESIM_KIND_ELEMENTS && kind != RESIM_KIND_ASSIGN && kind != RESIM_KIND_TEXT &&
-           kind != RESIM_KIND_MONTH;
+           kind != RESIM_KIND_MONTH && kind != RESIM_KIND_STATUSES;
 }
 
 const resim_section *resim_section_get(resim_section_id id) { return &sections[id]; }
@@ -325,9 +326,11 @@ static size_t edit_distance(const char *a, const char *b)
 /*
  * The key template `tmpl` written out for comparison with `key`: <status>
  * becomes status st, and <El> or <source> the key's own text at the same
- * place (dot-separated), so only the fixed part of a key is compared.
+ * place (dot-separated), so only the fixed part of a key is compared. With
+ * bare_ok (a key whose last .<El> may be left out to set every element), a
+ * key without that segment is written without it.
  */
-static void spell(char *out, size_t size, const char *tmpl, int st, const char *key)
+static void spell(char *out, size_t size, const char *tmpl, int st, const char *key, int bare_ok)
 {
     size_t used = 0, seg = 0;
     out[0] = '\0';
@@ -347,6 +350,8 @@ static void spell(char *out, size_t size, const char *tmpl, int st, const char *
                 sub = "";
             const char *dot = strchr(sub, '.');
             sublen = dot != NULL ? (size_t)(dot - sub) : strlen(sub);
+            if (sublen == 0 && bare_ok && t[skip] == '\0' && used > 0 && out[used - 1] == '.')
+                out[--used] = '\0'; /* the bare key: no trailing dot */
         }
         if (sub != NULL) {
             if (used + sublen >= size)
@@ -384,7 +389,7 @@ static int suggest(const resim_ini_entry *e, char *best, size_t size)
                 char tmpl[160], cand[160];
                 snprintf(tmpl, sizeof tmpl, "%s%s%s", form ? lv->section->name : "", form ? "." : "",
                          lv->key);
-                spell(cand, sizeof cand, tmpl, st, e->key);
+                spell(cand, sizeof cand, tmpl, st, e->key, (lv->flags & RESIM_LEVER_ALL_ELEMENTS) != 0);
                 size_t dist = edit_distance(e->key, cand);
                 if (dist < best_d) {
                     best_d = dist;
@@ -408,9 +413,41 @@ int resim_lever_find_error(const resim_ini_entry *e, int found, resim_error *err
                NULL);
 }
 
+/* A list of status names (space or comma separated) into a mask, bit s
+ * for status s; an empty list is no one (docs/model.md section 12). */
+static int parse_statuses(const resim_ini_entry *e, double *out, resim_error *err)
+{
+    unsigned mask = 0;
+    for (const char *p = e->value; *p != '\0';) {
+        size_t n = strcspn(p, " ,\t");
+        if (n > 0) {
+            char name[16];
+            int st = -1;
+            if (n < sizeof name) {
+                memcpy(name, p, n);
+                name[n] = '\0';
+                st = resim_status_of(name);
+            }
+            if (st < 0) {
+                char what[80];
+                snprintf(what, sizeof what, "unknown status '%.*s' (none, watch or control)",
+                         (int)(n < 40 ? n : 40), p);
+                return bad(err, e, RESIM_EINVAL, what, NULL);
+            }
+            mask |= 1u << st;
+        }
+        p += n;
+        p += strspn(p, " ,\t");
+    }
+    *out = mask;
+    return RESIM_OK;
+}
+
 int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start, double *out,
                       resim_error *err)
 {
+    if (lv->kind == RESIM_KIND_STATUSES)
+        return parse_statuses(e, out, err);
     if (!resim_lever_numeric(lv->kind) && lv->kind != RESIM_KIND_MONTH)
         return bad(err, e, RESIM_EINVAL, "not a numeric key", NULL);
     if (lv->kind == RESIM_KIND_MONTH) {

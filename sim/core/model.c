@@ -1,7 +1,8 @@
 /*
- * model.c - one month of docs/model.md section 5 for every importer and element,
- * from the start state of section 6. Pure computation into caller-owned
- * arrays: no I/O, and nothing allocated after resim_model_init.
+ * model.c - one month of docs/model.md section 5 (with the version-2
+ * mechanisms of sections 9-13) for every importer and element, from the
+ * start state of section 6. Pure computation into caller-owned arrays: no
+ * I/O, and nothing allocated after resim_model_init.
  */
 #include "resim/model.h"
 
@@ -48,12 +49,18 @@ struct resim_model {
     size_t nkc, capkc;
     double *kscratch;        /* [horizon]: a kernel being computed */
     size_t kscratch_n;
-    const double *kw[RESIM_NSTATUSES]; /* current kernel of each status: bins
-                                          [kfirst, kend), then at kend the
-                                          mass decided after the horizon */
-    size_t kfirst[RESIM_NSTATUSES], kend[RESIM_NSTATUSES];
-    double kmu[RESIM_NSTATUSES], kcv[RESIM_NSTATUSES];
-    double *scratch;         /* [8*N] per-importer values of the element in hand */
+    /* Current kernel of each status and scenario element (section 9): bins
+     * [kfirst, kend), then at kend the mass decided after the horizon. */
+    const double *kw[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    size_t kfirst[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kend[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    double kmu[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kcv[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    double *xcover;          /* [E*N]: precautionary extra cover X, months (section 10) */
+    double *subst;           /* [E*N]: substituted share S (section 11) */
+    int *low_months;         /* [E]: n_e, consecutive months below the trigger (section 12) */
+    /* Whether some X (or S) of an element may be nonzero: while neither is,
+     * the month skips their arithmetic, which would change nothing. [E] */
+    unsigned char *x_live, *s_live;
+    double *scratch;         /* [S_N*N] per-importer values of the element in hand */
     /* Importers with a share of each element, [E][N] and [E]: one without
      * stays at zero in every month (no demand, stock or orders), so the
      * monthly loops skip it; adding its zeros would change no sum. */
@@ -68,7 +75,7 @@ struct resim_model {
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
 };
 
-enum { S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
+enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
 
 /* Orders importers for list moves (docs/model.md section 3) by insertion sort,
  * which is stable and needs no global comparator state. */
@@ -102,6 +109,11 @@ void resim_model_free(resim_model *m)
         free(m->kc[k].w);
     free(m->kc);
     free(m->kscratch);
+    free(m->xcover);
+    free(m->subst);
+    free(m->low_months);
+    free(m->x_live);
+    free(m->s_live);
     free(m->scratch);
     free(m->active);
     free(m->n_active);
@@ -129,12 +141,18 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->inv = malloc(E * N * sizeof(double));
     m->pend = malloc(E * N * sizeof(double));
     m->intr = malloc(E * N * sizeof(double));
+    m->xcover = malloc(E * N * sizeof(double));
+    m->subst = malloc(E * N * sizeof(double));
+    m->low_months = malloc(E * sizeof *m->low_months);
+    m->x_live = malloc(E);
+    m->s_live = malloc(E);
     m->scratch = malloc(S_N * N * sizeof(double));
     m->active = malloc(E * N * sizeof *m->active);
     m->n_active = malloc(E * sizeof *m->n_active);
     m->sorted_for = malloc(N * sizeof(double));
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
-        !m->active || !m->n_active || !m->sorted_for) {
+        !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months ||
+        !m->x_live || !m->s_live) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -165,7 +183,7 @@ void resim_model_set_groups(resim_model *m, const unsigned char *status)
 
 /* ------------------------------------------------------------ levers */
 
-/* Whether an event sets a review-delay lever (docs/model.md section 4), and of which status. */
+/* Whether an event sets a review-delay lever (docs/model.md sections 4 and 9), and of which status. */
 static int is_delay_event(const resim_event *ev, int *status)
 {
     if (ev->kind != RESIM_EV_SET || (ev->lever.id != RESIM_LEVER_DELAY_MEAN_DAYS &&
@@ -238,20 +256,25 @@ static size_t prepare_kernels(resim_model *m, const resim_scenario *sc)
     resim_levers lv = sc->initial;
     size_t cap = horizon(sc), K = 1;
     kentry *e;
-    for (int s = 0; s < RESIM_NSTATUSES; s++) {
-        if ((e = kernel_need(m, lv.delay_mean_days[s], lv.delay_cv[s], cap)) == NULL)
-            return 0;
-        K = e->end > K ? e->end : K;
-    }
+    for (int s = 0; s < RESIM_NSTATUSES; s++)
+        for (size_t q = 0; q < sc->n_elements; q++) {
+            size_t x = sc->element[q];
+            if ((e = kernel_need(m, lv.delay_mean_days[s][x], lv.delay_cv[s][x], cap)) == NULL)
+                return 0;
+            K = e->end > K ? e->end : K;
+        }
     for (size_t k = 0; k < sc->n_events; k++) {
         const resim_event *ev = &sc->events[k];
         int s;
         if (!is_delay_event(ev, &s))
             continue;
         resim_lever_store(&lv, &ev->lever, ev->value);
-        if ((e = kernel_need(m, lv.delay_mean_days[s], lv.delay_cv[s], cap)) == NULL)
-            return 0;
-        K = e->end > K ? e->end : K;
+        for (size_t q = 0; q < sc->n_elements; q++) {
+            size_t x = sc->element[q];
+            if ((e = kernel_need(m, lv.delay_mean_days[s][x], lv.delay_cv[s][x], cap)) == NULL)
+                return 0;
+            K = e->end > K ? e->end : K;
+        }
     }
     if (m->nkc > KERNEL_CACHE_MAX) {
         size_t kept = 0;
@@ -270,20 +293,23 @@ static size_t prepare_kernels(resim_model *m, const resim_scenario *sc)
  * setting of the run was prepared at init, so nothing is computed here. */
 static void refresh_kernels(resim_model *m)
 {
-    size_t cap = horizon(m->sc);
-    for (int s = 0; s < RESIM_NSTATUSES; s++) {
-        double mu = m->lv.delay_mean_days[s], cv = m->lv.delay_cv[s];
-        if (mu == m->kmu[s] && cv == m->kcv[s])
-            continue;
-        const kentry *e = kernel_find(m, mu, cv, cap);
-        if (e == NULL)
-            continue; /* cannot happen: prepare_kernels walked the same timeline */
-        m->kw[s] = e->w;
-        m->kfirst[s] = e->first;
-        m->kend[s] = e->end;
-        m->kmu[s] = mu;
-        m->kcv[s] = cv;
-    }
+    const resim_scenario *sc = m->sc;
+    size_t cap = horizon(sc);
+    for (int s = 0; s < RESIM_NSTATUSES; s++)
+        for (size_t q = 0; q < sc->n_elements; q++) {
+            size_t x = sc->element[q];
+            double mu = m->lv.delay_mean_days[s][x], cv = m->lv.delay_cv[s][x];
+            if (mu == m->kmu[s][q] && cv == m->kcv[s][q])
+                continue;
+            const kentry *e = kernel_find(m, mu, cv, cap);
+            if (e == NULL)
+                continue; /* cannot happen: prepare_kernels walked the same timeline */
+            m->kw[s][q] = e->w;
+            m->kfirst[s][q] = e->first;
+            m->kend[s][q] = e->end;
+            m->kmu[s][q] = mu;
+            m->kcv[s][q] = cv;
+        }
 }
 
 static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
@@ -327,6 +353,21 @@ static void list_move(resim_model *m, const resim_event *ev)
         warn_moves(m, ev, moved);
 }
 
+/* A lowered substitution cap clamps S at once, in step 1 (section 11). */
+static void clamp_substitution(resim_model *m)
+{
+    for (size_t e = 0; e < m->E; e++) {
+        double cap = m->lv.subst_cap[m->sc->element[e]];
+        double *S = m->subst + e * m->N;
+        for (size_t i = 0; i < m->N; i++)
+            if (S[i] > cap)
+                S[i] = cap;
+    }
+}
+
+/* stockpile.eligible when every status is (the default). */
+#define ELIGIBLE_ALL ((1u << RESIM_NSTATUSES) - 1)
+
 static void apply_event(resim_model *m, const resim_event *ev)
 {
     const resim_scenario *sc = m->sc;
@@ -334,6 +375,8 @@ static void apply_event(resim_model *m, const resim_event *ev)
     switch (ev->kind) {
     case RESIM_EV_SET:
         resim_lever_store(&m->lv, &ev->lever, ev->value);
+        if (ev->lever.id == RESIM_LEVER_SUBST_CAP)
+            clamp_substitution(m);
         break;
     case RESIM_EV_CONTROLLED:
         memcpy(ctrl, ev->elements, RESIM_MAX_ELEMENTS);
@@ -441,8 +484,15 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
         m->sorted = 1;
     }
     memset(m->pend, 0, E * N * sizeof(double));
+    memset(m->subst, 0, E * N * sizeof(double));
+    for (size_t e = 0; e < E; e++) {
+        m->low_months[e] = 0; /* months before the start count as at or above the trigger */
+        m->s_live[e] = 0;
+        m->x_live[e] = 0;
+    }
     for (int s = 0; s < RESIM_NSTATUSES; s++)
-        m->kmu[s] = m->kcv[s] = NAN; /* forces a refresh */
+        for (size_t e = 0; e < RESIM_MAX_ELEMENTS; e++)
+            m->kmu[s][e] = m->kcv[s][e] = NAN; /* forces a refresh */
 
     /* Only importers with a share are ever read, so only their rings are cleared. */
     for (size_t e = 0; e < E; e++) {
@@ -462,18 +512,23 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     /* Events dated on or before the first month take effect in it (section 1). */
     apply_events(m, m->t0);
 
-    /* Section 6: inventory at target; the flow c0 approved in each of the L
-     * months before t0 arrives in months t0 .. t0+L-1. */
+    /* Section 6: inventory at target, with the extra cover X = X* of month
+     * t0 (section 10); the flow c0 approved in each of the L months before
+     * t0 arrives in months t0 .. t0+L-1. */
     const double *cover = sc->data->cover;
     int L = sc->transit;
     for (size_t e = 0; e < E; e++) {
-        double De = national_demand(&m->lv, sc->element[e], m->t0);
+        const size_t x = sc->element[e];
+        double De = national_demand(&m->lv, x, m->t0);
         double frac = china_fraction(De, alt_capacity(m, e, m->t0));
         for (size_t i = 0; i < N; i++) {
             size_t b = e * N + i;
             double D = sc->share[b] * De;
             double c0 = fmax(0, D * frac);
-            m->inv[b] = cover[i] * D;
+            double X = m->lv.controlled[x] ? m->lv.precaution_months[m->status[i]][x] : 0;
+            m->xcover[b] = X;
+            m->x_live[e] |= X != 0;
+            m->inv[b] = (cover[i] + X) * D;
             m->intr[b] = L * c0;
             double *tr = m->trans + b * L1;
             /* Approval of month t0-j sits in slot (-j) mod L1 = L1-j. */
@@ -487,7 +542,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
 /* ------------------------------------------------------------ step */
 
 static void add_flows(double *row, double D, double R, double alt, double a, double ap, double rj,
-                      double pend, double arr, double rel, double inv, double C)
+                      double pend, double arr, double rel, double inv, double C, double sub)
 {
     /* Shortfall is summed as D - C per importer, so it is exactly 0 when met. */
     row[RESIM_M_SHORTFALL] += D - C;
@@ -502,6 +557,7 @@ static void add_flows(double *row, double D, double R, double alt, double a, dou
     row[RESIM_M_STOCKPILE_RELEASE] += rel;
     row[RESIM_M_INVENTORY] += inv;
     row[RESIM_M_CONSUMPTION] += C;
+    row[RESIM_M_SUBSTITUTED] += sub;
 }
 
 static void finish_row(double *row, double Ae, double Ne)
@@ -513,12 +569,20 @@ static void finish_row(double *row, double Ae, double Ne)
     row[RESIM_M_COVER_DAYS] = D > 0 ? row[RESIM_M_INVENTORY] / (D / RESIM_MONTH_DAYS) : NAN;
 }
 
+/* A function the step inlines wherever it is called (a hint elsewhere). */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 /* Deterministic filing: the kernel's expected share in each month. */
-static void file_expected(const resim_model *m, double *ring, int s, size_t pos, double a)
+static ALWAYS_INLINE void file_expected(const resim_model *m, double *ring, int s, size_t e, size_t pos,
+                          double a)
 {
     const size_t K = m->K;
-    const double *w = m->kw[s];
-    size_t k = m->kfirst[s], end = m->kend[s];
+    const double *w = m->kw[s][e];
+    size_t k = m->kfirst[s][e], end = m->kend[s][e];
     /* Two straight runs (up to the end of the ring, then from its start)
      * instead of a wrap test per bin, so the compiler can vectorise. */
     size_t run = K - pos < end - k ? K - pos : end - k;
@@ -537,13 +601,13 @@ static void file_expected(const resim_model *m, double *ring, int s, size_t pos,
  * ceil(a / lot) equal lots, and a multinomial draw over the kernel's bins
  * (and the mass decided after the horizon) gives each lot its month.
  */
-static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t pos, double a,
-                      double lot)
+static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t e, size_t pos,
+                      double a, double lot)
 {
     if (a <= 0)
         return;
-    const size_t K = m->K, first = m->kfirst[s], nbins = m->kend[s] - first;
-    const double *w = m->kw[s] + first;
+    const size_t K = m->K, first = m->kfirst[s][e], nbins = m->kend[s][e] - first;
+    const double *w = m->kw[s][e] + first;
     double n = ceil(a / lot);
     if (n > 4e9) /* keeps the count within an unsigned int */
         n = 4e9;
@@ -557,6 +621,27 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
         if (++pos == K)
             pos = 0;
     }
+}
+
+/*
+ * Approved volume of `dec` decided with approval probability p: p * dec in
+ * the deterministic mode; in the stochastic mode each of its nlots lots is
+ * approved by a Bernoulli trial (section 8).
+ */
+static double approve(resim_model *m, double p, double dec, double nlots)
+{
+    if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
+        unsigned int k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
+        return dec * (k / nlots);
+    }
+    return p * dec;
+}
+
+/* Number of lots of volume a (section 8), within an unsigned int. */
+static double lot_count(double a, double lot)
+{
+    double n = ceil(a / lot);
+    return n > 4e9 ? 4e9 : n;
 }
 
 /* Picks one importer with probability proportional to its weight among
@@ -615,141 +700,239 @@ static void list_process(resim_model *m, int t)
         }
 }
 
-void resim_model_step(resim_model *m, double *out)
+/*
+ * Steps 2-10 of month m->t for scenario element e into its E x G block
+ * `all`. With `plain`, no version-2 mechanism acts on the element this
+ * month (element_plain): the step is version 1's, and its per-importer
+ * loops carry none of the version-2 arithmetic.
+ */
+/* Inlined at both calls, so that each copy is compiled for its `plain`. */
+static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, const int plain)
 {
     const resim_scenario *sc = m->sc;
     const resim_levers *lv = &m->lv;
     const double *cover = sc->data->cover, *mil = sc->data->military;
-    const double M = RESIM_MONTH_DAYS, tau = sc->adjust;
-    const size_t E = m->E, N = m->N, G = m->G, K = m->K, L1 = m->L1;
+    const double M = RESIM_MONTH_DAYS, tau = sc->adjust, pi = sc->precaution_adjust;
+    const size_t N = m->N, G = m->G, K = m->K, L1 = m->L1;
     const int t = m->t, L = sc->transit;
     const size_t u = (size_t)(t - m->t0), slot = u % K;
     /* Ring positions are the same for every importer: work them out once. */
     const size_t tslot = u % L1, tnext = (u + 1) % L1;
     size_t first_pos[RESIM_NSTATUSES];
-    double *sR = m->scratch + S_R * N, *sAlt = m->scratch + S_ALT * N;
+    double *sD = m->scratch + S_D * N, *sR = m->scratch + S_R * N;
+    double *sAlt = m->scratch + S_ALT * N;
     double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
     double *sRj = m->scratch + S_REJ * N, *sArr = m->scratch + S_ARR * N;
     double *sAv = m->scratch + S_AVAIL * N, *sUn = m->scratch + S_UNMET * N;
+    const unsigned eligible = (unsigned)lv->stock_eligible;
+    const int all_eligible = plain || eligible == ELIGIBLE_ALL;
+    const size_t x = sc->element[e];
+    const double *share = sc->share + e * N;
+    const size_t *act = m->active + e * N, n_act = m->n_active[e];
+    const double De = national_demand(lv, x, t);       /* step 2 */
+    const double Ae = alt_capacity(m, e, t);            /* step 3 */
+    const double frac = china_fraction(De, Ae);
+    const int ctrl = lv->controlled[x];
+    const double ban = lv->military_ban[x];
+    double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months (section 13) */
+    double xtarget[RESIM_NSTATUSES]; /* X* by status (section 10) */
+    int gl_on = 0, x_on = 0; /* a general licence, an extra cover target for some status */
+    for (int st = 0; st < RESIM_NSTATUSES; st++) {
+        lead_of[st] = ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L
+                           : L;
+        xtarget[st] = ctrl ? lv->precaution_months[st][x] : 0;
+        first_pos[st] = (u + m->kfirst[st][e]) % K;
+        gl_on |= ctrl && lv->general_licence[st][x] > 0;
+        x_on |= xtarget[st] != 0;
+    }
+    if (x_on)
+        m->x_live[e] = 1;
+    const int x_live = !plain && m->x_live[e], s_live = !plain && m->s_live[e];
+    gl_on = !plain && gl_on;
+    double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
+    double *X = m->xcover + e * N, *S = m->subst + e * N;
 
-    apply_events(m, t); /* step 1 */
-    list_process(m, t);
+    /* Steps 1a, 2 and 4: extra cover, demand after substitution, and the
+     * requirement from inventory and supply-line gaps. */
+    double sumR = 0, Xmax = 0;
+    for (size_t q = 0; q < n_act; q++) {
+        const size_t i = act[q];
+        double D = share[i] * De, cov = cover[i];
+        if (s_live)
+            D *= 1 - S[i];
+        if (x_live) {
+            const double Xs = xtarget[m->status[i]];
+            if (Xs != X[i])
+                X[i] += (Xs - X[i]) / pi;
+            cov += X[i];
+            Xmax = X[i] > Xmax ? X[i] : Xmax;
+        }
+        double lead = lead_of[m->status[i]];
+        double gap = (cov * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
+        double R = D + gap / tau;
+        sD[i] = D;
+        sR[i] = R > 0 ? R : 0;
+        sumR += sR[i];
+    }
+    if (x_live && Xmax == 0 && !x_on) /* every X back at 0 and every target 0 */
+        m->x_live[e] = 0;
+
+    /* Steps 5-7: alternative purchases, filing (the general-licence
+     * share decided at once, section 13), decisions, arrivals. */
+    double sumD = 0, sumMin = 0, sumUnmet = 0;
+    for (size_t q = 0; q < n_act; q++) {
+        const size_t i = act[q];
+        const size_t b = e * N + i;
+        const int s = m->status[i];
+        double D = sD[i], R = sR[i];
+        double alt = 0;
+        if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
+            double pro_rata = Ae * R / sumR;
+            alt = pro_rata < R ? pro_rata : R;
+        }
+        double a = R - alt;
+        double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
+        double gl = 0, review = a; /* general-licence volume, volume for review */
+        if (gl_on) {
+            gl = lv->general_licence[s][x] * a;
+            review = a - gl;
+        }
+        if (!ctrl)
+            ring[slot] += a; /* w[0] = 1: decided at once */
+        else if (m->lots_rng == NULL)
+            file_expected(m, ring, s, e, first_pos[s], review);
+        else
+            file_lots(m, ring, lots, s, e, first_pos[s], review, sc->lot_tonnes[x]);
+        double dec = ring[slot], nlots = 0;
+        ring[slot] = 0;
+        if (m->lots_rng != NULL) {
+            nlots = lots[slot];
+            lots[slot] = 0;
+        }
+        pend[i] += review - dec;
+        /* Section 9: the approval and the military ban of this element. */
+        double p = ctrl ? lv->approval[s][x] * (1 - mil[i] * ban) : 1;
+        double ap = approve(m, p, dec, nlots);
+        double rj = dec - ap;
+        if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
+            double n_gl = m->lots_rng != NULL ? lot_count(gl, sc->lot_tonnes[x]) : 0;
+            double gl_appr = approve(m, 1 - mil[i] * ban, gl, n_gl);
+            ap += gl_appr;
+            rj += gl - gl_appr;
+        }
+        double *tr = m->trans + b * L1;
+        tr[tslot] = ap;
+        double arr = tr[tnext]; /* approved in month t - L */
+        intr[i] += ap - arr;
+        double avail = inv[i] + arr + alt;
+        double unmet = D > avail ? D - avail : 0;
+        sumD += D;
+        sumMin += D < avail ? D : avail;
+        if (all_eligible || ((eligible >> s) & 1u)) /* section 12: only eligible ones draw */
+            sumUnmet += unmet;
+        sAlt[i] = alt;
+        sA[i] = a;
+        sAp[i] = ap;
+        sRj[i] = rj;
+        sArr[i] = arr;
+        sAv[i] = avail;
+        sUn[i] = unmet;
+    }
+
+    /* Step 8: the national stockpile releases when availability has been
+     * below the trigger for more than decision_months (section 12). */
+    double *Ne = &m->lv.stock_tonnes[x];
+    double before = sumD > 0 ? sumMin / sumD : 1, Rel = 0;
+    m->low_months[e] = before < lv->stock_trigger ? m->low_months[e] + 1 : 0;
+    if (lv->stock_enabled != 0 && *Ne > 0 && before < lv->stock_trigger &&
+        m->low_months[e] > lv->stock_decision_months) {
+        Rel = fmin(fmin(*Ne, lv->stock_release_max[x]), sumUnmet);
+        *Ne -= Rel;
+    }
+
+    /* Steps 9-10: consumption, shortfall, closing inventory, then the
+     * substitution update (section 11), skipped where it changes nothing:
+     * with no rate and no reversion S stays where it is. */
+    const double r12 = lv->subst_rate[x] / 12, v12 = lv->subst_reversion[x] / 12;
+    const double cap = lv->subst_cap[x], theta = lv->subst_trigger;
+    const int substitutes = !plain && (lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0);
+    int s_any = 0; /* some S of the element is above 0 after the month */
+    /* The `all` row is summed in a local copy the compiler can keep in
+     * registers; the order of the additions is the same. */
+    double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+    const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
+    for (size_t q = 0; q < n_act; q++) {
+        const size_t i = act[q];
+        double D = sD[i];
+        /* Rel > 0 needs eligible unmet > 0. */
+        double rel = 0;
+        if (Rel > 0 && (all_eligible || ((eligible >> m->status[i]) & 1u)))
+            rel = Rel * sUn[i] / sumUnmet;
+        double have = sAv[i] + rel;
+        double C = D < have ? D : have;
+        inv[i] = have - C;
+        /* Potential demand minus demand; 0 while no S is above 0. */
+        double sub = s_live ? share[i] * De - D : 0;
+        add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C,
+                  sub);
+        if (m->by == RESIM_BY_STATUS)
+            add_flows(by_status[group[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
+                      sArr[i], rel, inv[i], C, sub);
+        else if (m->by == RESIM_BY_IMPORTER)
+            add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
+                      pend[i], sArr[i], rel, inv[i], C, sub);
+        if (substitutes) {
+            if (!(share[i] * De > 0))
+                continue; /* no potential demand: S stays */
+            if (D > 0 && C / D < theta)
+                S[i] = fmin(cap, S[i] + r12);
+            else
+                S[i] = fmax(0, fmin(cap, S[i] - v12));
+            s_any |= S[i] > 0;
+        }
+    }
+    if (substitutes)
+        m->s_live[e] = (unsigned char)s_any;
+    memcpy(all, sum, sizeof sum);
+    if (m->by == RESIM_BY_STATUS)
+        memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
+    for (size_t g = 0; g < G; g++)
+        finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
+}
+
+/*
+ * Whether no version-2 mechanism acts on element e this month: no extra
+ * cover wanted or held, no substituted share and no substitution rate or
+ * reversion, no general licence, and every status eligible for releases.
+ * The stockpile's decision count is per element and is kept either way.
+ */
+static int element_plain(const resim_model *m, size_t e)
+{
+    const resim_levers *lv = &m->lv;
+    const size_t x = m->sc->element[e];
+    if (m->x_live[e] || m->s_live[e] || lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0 ||
+        (unsigned)lv->stock_eligible != ELIGIBLE_ALL)
+        return 0;
+    if (lv->controlled[x])
+        for (int st = 0; st < RESIM_NSTATUSES; st++)
+            if (lv->precaution_months[st][x] != 0 || lv->general_licence[st][x] > 0)
+                return 0;
+    return 1;
+}
+
+void resim_model_step(resim_model *m, double *out)
+{
+    const size_t E = m->E, G = m->G;
+    apply_events(m, m->t); /* step 1 */
+    list_process(m, m->t);
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
-
     for (size_t e = 0; e < E; e++) {
-        const size_t x = sc->element[e];
-        const double *share = sc->share + e * N;
-        const size_t *act = m->active + e * N, n_act = m->n_active[e];
-        const double De = national_demand(lv, x, t);       /* step 2 */
-        const double Ae = alt_capacity(m, e, t);            /* step 3 */
-        const double frac = china_fraction(De, Ae);
-        const int ctrl = lv->controlled[x];
-        double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months */
-        for (int st = 0; st < RESIM_NSTATUSES; st++) {
-            lead_of[st] = ctrl ? lv->delay_mean_days[st] / M + L : L;
-            first_pos[st] = (u + m->kfirst[st]) % K;
-        }
-        double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
-
-        /* Step 4: requirement from inventory and supply-line gaps. */
-        double sumR = 0;
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
-            double D = share[i] * De;
-            double lead = lead_of[m->status[i]];
-            double gap = (cover[i] * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
-            double R = D + gap / tau;
-            sR[i] = R > 0 ? R : 0;
-            sumR += sR[i];
-        }
-
-        /* Steps 5-7: alternative purchases, filing, decisions, arrivals. */
-        double sumD = 0, sumMin = 0, sumUnmet = 0;
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
-            const size_t b = e * N + i;
-            const int s = m->status[i];
-            double D = share[i] * De, R = sR[i];
-            double alt = 0;
-            if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
-                double pro_rata = Ae * R / sumR;
-                alt = pro_rata < R ? pro_rata : R;
-            }
-            double a = R - alt;
-            double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
-            if (!ctrl)
-                ring[slot] += a; /* w[0] = 1: decided at once */
-            else if (m->lots_rng == NULL)
-                file_expected(m, ring, s, first_pos[s], a);
-            else
-                file_lots(m, ring, lots, s, first_pos[s], a, sc->lot_tonnes[x]);
-            double dec = ring[slot], nlots = 0;
-            ring[slot] = 0;
-            if (m->lots_rng != NULL) {
-                nlots = lots[slot];
-                lots[slot] = 0;
-            }
-            pend[i] += a - dec;
-            double p = ctrl ? lv->approval[s] * (1 - mil[i] * lv->military_ban) : 1;
-            double ap = p * dec;
-            if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
-                /* Each lot is approved by a Bernoulli trial at decision. */
-                unsigned int k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
-                ap = dec * (k / nlots);
-            }
-            double *tr = m->trans + b * L1;
-            tr[tslot] = ap;
-            double arr = tr[tnext]; /* approved in month t - L */
-            intr[i] += ap - arr;
-            double avail = inv[i] + arr + alt;
-            double unmet = D > avail ? D - avail : 0;
-            sumD += D;
-            sumMin += D < avail ? D : avail;
-            sumUnmet += unmet;
-            sAlt[i] = alt;
-            sA[i] = a;
-            sAp[i] = ap;
-            sRj[i] = dec - ap;
-            sArr[i] = arr;
-            sAv[i] = avail;
-            sUn[i] = unmet;
-        }
-
-        /* Step 8: the national stockpile releases when availability drops. */
-        double *Ne = &m->lv.stock_tonnes[x];
-        double before = sumD > 0 ? sumMin / sumD : 1, Rel = 0;
-        if (lv->stock_enabled != 0 && *Ne > 0 && before < lv->stock_trigger) {
-            Rel = fmin(fmin(*Ne, lv->stock_release_max[x]), sumUnmet);
-            *Ne -= Rel;
-        }
-
-        /* Step 9: consumption, shortfall and closing inventory. */
         double *all = out + e * G * RESIM_NMETRICS;
-        /* The `all` row is summed in a local copy the compiler can keep in
-         * registers; the order of the additions is the same. */
-        double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
-        const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
-            double D = share[i] * De;
-            double rel = Rel > 0 ? Rel * sUn[i] / sumUnmet : 0; /* Rel > 0 needs unmet > 0 */
-            double have = sAv[i] + rel;
-            double C = D < have ? D : have;
-            inv[i] = have - C;
-            add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C);
-            if (m->by == RESIM_BY_STATUS)
-                add_flows(by_status[group[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
-                          pend[i], sArr[i], rel, inv[i], C);
-            else if (m->by == RESIM_BY_IMPORTER)
-                add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
-                          pend[i], sArr[i], rel, inv[i], C);
-        }
-        memcpy(all, sum, sizeof sum);
-        if (m->by == RESIM_BY_STATUS)
-            memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
-        for (size_t g = 0; g < G; g++)
-            finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
+        if (element_plain(m, e))
+            element_month(m, e, all, 1);
+        else
+            element_month(m, e, all, 0);
     }
     m->t++;
 }

@@ -87,6 +87,7 @@ static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, re
     const resim_data *d = sc->data;
     sc->transit = (int)resim_lever_get(RESIM_LEVER_TRANSIT)->def[0];
     sc->adjust = resim_lever_get(RESIM_LEVER_ADJUST)->def[0];
+    sc->precaution_adjust = resim_lever_get(RESIM_LEVER_PRECAUTION_ADJUST)->def[0];
     sc->warmup = (int)resim_lever_get(RESIM_LEVER_WARMUP)->def[0];
     snprintf(sc->name, sizeof sc->name, "scenario");
     int have_start = 0, have_months = 0, have_elements = 0;
@@ -127,6 +128,9 @@ static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, re
         case RESIM_LEVER_ADJUST:
             rc = lever_value(ref.id, e, sc, &sc->adjust, err);
             break;
+        case RESIM_LEVER_PRECAUTION_ADJUST:
+            rc = lever_value(ref.id, e, sc, &sc->precaution_adjust, err);
+            break;
         case RESIM_LEVER_ELEMENTS: {
             unsigned char mask[RESIM_MAX_ELEMENTS];
             if ((rc = element_list(e, d, mask, sc->element, &sc->n_elements, err)) != RESIM_OK)
@@ -162,7 +166,8 @@ static void default_levers(resim_scenario *sc)
     memset(lv, 0, sizeof *lv);
     for (size_t i = 0; i < resim_lever_count(); i++) {
         const resim_lever *l = resim_lever_at(i);
-        if (l->offset == RESIM_LEVER_NOWHERE || !resim_lever_numeric(l->kind) ||
+        if (l->offset == RESIM_LEVER_NOWHERE ||
+            (!resim_lever_numeric(l->kind) && l->kind != RESIM_KIND_STATUSES) ||
             (l->flags & RESIM_LEVER_FROM_DATA))
             continue;
         int ns = l->shape == RESIM_SHAPE_STATUS || l->shape == RESIM_SHAPE_STATUS_ELEMENT
@@ -546,7 +551,16 @@ static void emit_lever(const resim_scenario *sc, const resim_levers *lv, const r
     if (ref.element == RESIM_LEVER_ALL)
         ref.element = (int)sc->element[0];
     double v = resim_lever_value(lv, &ref);
-    if (l->kind == RESIM_KIND_MONTH) {
+    if (l->kind == RESIM_KIND_STATUSES) { /* names, in status order */
+        char buf[64] = "";
+        for (int st = 0; st < RESIM_NSTATUSES; st++)
+            if ((unsigned)v & (1u << st)) {
+                if (buf[0] != '\0')
+                    strcat(buf, " ");
+                strcat(buf, resim_status_names[st]);
+            }
+        fn(ctx, key, buf);
+    } else if (l->kind == RESIM_KIND_MONTH) {
         char date[8];
         resim_date_format(sc->start + (int)v, date);
         fn(ctx, key, date);
