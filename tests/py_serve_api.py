@@ -208,9 +208,11 @@ try:
     h = json.loads(request(port, "POST", "/api/run", {})[2])["headline"]
     summ = subprocess.run([RESIM, "run", SCENARIO, "--summary"], capture_output=True).stderr.decode()
     dy = [x for x in h if x["element"] == "Dy"][0]
-    m = re.search(r"^Dy\s+\S+ t\s+\S+\s+(\S+) t\s+(\S+)%\s+(\S+)$", summ, re.M)
-    check(m is not None and f"{dy['cum_shortfall']:.2f}" == m.group(1)
-          and f"{100 * dy['min_availability']:.1f}" == m.group(2) and dy["min_date"] == m.group(3),
+    # The headline's first line per element: all importers, with the national
+    # stockpile: lowest availability, its month, cumulative shortfall.
+    m = re.search(r"^Dy\s+all\s+(\S+)%\s+(\S+)\s+(\S+) t", summ, re.M)
+    check(m is not None and f"{dy['cum_shortfall']:.2f}" == m.group(3)
+          and f"{100 * dy['min_availability']:.1f}" == m.group(1) and dy["min_date"] == m.group(2),
           f"headline numbers equal --summary (Dy: {m.group(0) if m else summ})")
 
     status, ctype, ini = request(port, "POST", "/api/scenario.ini",
