@@ -607,7 +607,9 @@ def test_plugins(tmp):
 # ---------------------------------------------------------------- scripts/run
 
 def test_scripts_run(tmp):
-    env = dict(os.environ, RESIM_BIN=RESIM, RESIM_OUT=os.path.join(tmp, "out"))
+    # A band of 3 replicates: the band's numbers are tests/cli_headline.sh's business.
+    env = dict(os.environ, RESIM_BIN=RESIM, RESIM_OUT=os.path.join(tmp, "out"),
+               RESIM_BAND_REPLICATES="3")
     work = os.path.join(tmp, "cwd")
     os.makedirs(work)
 
@@ -644,11 +646,17 @@ def test_scripts_run(tmp):
             "2026-02.list.add.control=40"]
     r = run(os.path.abspath(SCENARIO), *sets)
     r2 = run(os.path.abspath(SCENARIO), *sets[:4])
-    outs = sorted(f for f in os.listdir(os.path.join(tmp, "out")) if f.endswith(".csv"))
+    files = os.listdir(os.path.join(tmp, "out"))
+    outs = sorted(f for f in files if f.endswith(".csv") and not f.endswith("-ensemble.csv")
+                  and not f.endswith(".draws.csv"))
     check("scripts/run: long overrides get a short hash, different overrides different files",
           r.returncode == 0 and r2.returncode == 0 and len(outs) == 4
           and any(f.startswith("japan-2026--set-") and len(f) == len("japan-2026--set-") + 12
                   for f in outs), str(outs))
+    check("scripts/run: each run's band ensemble next to its CSV, named after it",
+          all(f[:-4] + "-ensemble.csv" in files for f in outs)
+          and "lowest availability of all importers over the run" in r.stdout
+          and "--replicates 3 -> " in r.stdout, str(sorted(files)) + r.stdout[-300:])
     r = run("no-such.ini")
     check("scripts/run: a missing scenario is a usage error", r.returncode == 2, r.stderr)
 
