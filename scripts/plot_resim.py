@@ -326,6 +326,9 @@ def event_label(entries):
     """A short label for the events of one month, e.g.
     'approval 50 % (control 0 %); +20 control +20 watch; review 90 d (...)'."""
     lists, switches, approval, review, other = [], [], {}, {}, []
+    # Version-2 keys (docs/model.md sections 9 and 13): approval.<status>.<El>,
+    # general_licence.<status>[.<El>], military_ban.<El>.
+    el_approval, licence, el_licence = {}, {}, {}
     for e in entries:
         key, value = str(e.get("key", "")), str(e.get("value", "")).strip()
         if key.startswith("policy."):
@@ -344,8 +347,16 @@ def event_label(entries):
             switches.append("%s licence %s" % ("+" if key.endswith("add") else "−", value))
         elif key == "military_ban":
             switches.append("military-use ban" if num else "military-use ban lifted")
+        elif parts[0] == "military_ban" and len(parts) == 2 and num is not None:
+            switches.append("%s military-use ban%s" % (parts[1], "" if num else " lifted"))
         elif parts[0] == "approval" and len(parts) == 2 and num is not None:
             approval[parts[1]] = num
+        elif parts[0] == "approval" and len(parts) == 3 and num is not None:
+            el_approval.setdefault(parts[2], {})[parts[1]] = num
+        elif parts[0] == "general_licence" and len(parts) == 2 and num is not None:
+            licence[parts[1]] = num
+        elif parts[0] == "general_licence" and len(parts) == 3 and num is not None:
+            el_licence.setdefault(parts[2], {})[parts[1]] = num
         elif parts[0] == "delay_mean_days" and len(parts) == 2 and num is not None:
             review[parts[1]] = num
         elif parts[0] == "delay_cv":
@@ -369,6 +380,12 @@ def event_label(entries):
         bits.append(" ".join(lists))
     if review:
         bits.append(_by_status("review", review, lambda d: "%g d" % d))
+    for el, values in el_approval.items():
+        bits.append(_by_status(el + " approval", values, pct))
+    if licence:
+        bits.append(_by_status("general licence", licence, pct))
+    for el, values in el_licence.items():
+        bits.append(_by_status(el + " general licence", values, pct))
     bits += other
     return shorten("; ".join(bits), EVENT_LABEL_CHARS)
 
