@@ -11,7 +11,9 @@ refused with one line and exit 1, --x/--y file names, and scripts/run with
 -o and with --set. The ensemble summary, raw replicates and sweep CSVs are
 also built here from a real run, following their column contracts.
 """
+import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +83,46 @@ def check_pngs(name, res, outdir, expect_min):
           "; ".join("%s %s" % (p, png_size(p) if os.path.isfile(p) else "missing")
                     for p in bad[:3]))
     return paths
+
+
+# ---------------------------------------------------------------- what the scenarios say
+
+def scenario_events(path):
+    """{YYYY-MM: {key: value}} of a scenario file's event sections inside its
+    horizon, read from the file itself (so a data correction moves them here too)."""
+    ini = configparser.ConfigParser(interpolation=None, strict=False)
+    ini.optionxform = str
+    ini.read(path)
+    y, m = map(int, ini["scenario"]["start"].split("-"))
+    first = y * 12 + m - 1
+    last = first + int(ini["scenario"]["months"]) - 1
+    out = {}
+    for name in ini.sections():
+        if re.fullmatch(r"\d{4}-\d{2}", name):
+            t = int(name[:4]) * 12 + int(name[5:]) - 1
+            if first <= t <= last:
+                out[name] = dict(ini[name])
+    return out
+
+
+def list_month(path, status="control"):
+    """The first event month of a scenario that adds importers to a list, and how many."""
+    for month, keys in sorted(scenario_events(path).items()):
+        if "list.add." + status in keys:
+            return month, int(float(keys["list.add." + status]))
+    raise AssertionError("%s adds nobody to the %s list" % (path, status))
+
+
+def pct_text(value):
+    return "%g %%" % round(100 * float(value))
+
+
+def timeline_by_month(src):
+    """{month: sorted (key, value)} of a run's sidecar timeline."""
+    out = {}
+    for e in src.meta["timeline"]:
+        out.setdefault(e["date"], []).append((e["key"], str(e["value"])))
+    return {m: sorted(v) for m, v in out.items()}
 
 
 # ---------------------------------------------------------------- figure inspection
@@ -161,7 +203,9 @@ def test_run_charts(tmp):
     check("sidecar: overrides read from the command line", src.overrides == [OVERRIDE],
           str(src.overrides))
     dates = timeline_dates(src)
-    check("japan-2026 has events in 8 months", len(dates) == 8, str(dates))
+    want = sorted(set(scenario_events(SCENARIO)) | {OVERRIDE[:7]})
+    check("japan-2026 has events in the %d months of its file and the override" % len(want),
+          dates == want, "%s, file %s" % (dates, want))
 
     fig = pr.fig_availability_overview(src)
     ax = fig.axes[0]
@@ -183,13 +227,22 @@ def test_run_charts(tmp):
           str(event_dates(ax)))
     labels = gid_texts(ax, "event-label")
     check("overview: event labels start with their month and are short",
-          len(labels) == 8 and all(t.strip()[:7] in dates for t in labels)
+          len(labels) == len(dates) and all(t.strip()[:7] in dates for t in labels)
           and max(len(t.strip()) for t in labels) <= 8 + pr.EVENT_LABEL_CHARS, str(labels))
     check("overview: event labels inside the axes", labels_inside(fig, ax) == [],
           str(labels_inside(fig, ax)))
-    check("event label of 2026-02 names the list moves and approvals",
-          any("2026-02" in t and "+20 control" in t and "approval 50 %" in t for t in labels),
-          str(labels))
+    # The month that names importers: its label says how many move to each list
+    # and gives every approval rate the event sets (as the sidecar holds them).
+    month, n_control = list_month(SCENARIO, "control")
+    _, n_watch = list_month(SCENARIO, "watch")
+    label = next((t for t in labels if t.strip().startswith(month)), "")
+    rates = [(k.split(".")[1], v) for k, v in timeline_by_month(src)[month]
+             if re.fullmatch(r"approval\.(none|watch|control)", k)]
+    check("event label of %s names the list moves (+%d control +%d watch) and approvals %s"
+          % (month, n_control, n_watch, rates),
+          "+%d control" % n_control in label and "+%d watch" % n_watch in label and rates != []
+          and all(("approval " + pct_text(v)) in label or ("%s %s" % (st, pct_text(v))) in label
+                  for st, v in rates), label)
     plt.close(fig)
 
     # Supply: the shortfall band lies between consumption and demand.
@@ -243,8 +296,13 @@ def test_run_charts(tmp):
     texts = gid_texts(fig.axes[0], "group-empty")
     check("status: 'watch list empty from <month after the last>' label",
           "watch list empty from %s" % after.date.min() in texts, str(texts))
-    check("status: 'not listed empty from 2027-12' label",
-          "not listed empty from 2027-12" in texts, str(texts))
+    unlisted = d[(d.element == "Dy") & (d.group == "none")]
+    left = unlisted[unlisted.demand > 0].date.max()
+    gone = unlisted[unlisted.date > left]
+    check("whatif-control-doubles: Dy has no unlisted importers left after %s" % left,
+          len(gone) > 0 and (gone.demand == 0).all())
+    check("status: 'not listed empty from %s' label" % gone.date.min(),
+          "not listed empty from %s" % gone.date.min() in texts, str(texts))
     plt.close(fig)
 
     path = os.path.join(tmp, "licensing.csv")
@@ -295,16 +353,22 @@ def test_compare(tmp):
         when = mdates.num2date(mdates.date2num(ln.get_xdata()[0])).strftime("%Y-%m")
         ev.setdefault(when, []).append(ln.get_color())
     colors = [ln.get_color() for ln in data_lines(ax)]
-    check("compare: events all three runs share are grey, once each",
-          sum(1 for c in ev.values() if c == ["0.35"]) == 7, str(ev))
-    check("compare: 2026-02, changed by the override, drawn in the colours of both versions",
-          ev.get("2026-02") == [colors[0], colors[1]], str(ev.get("2026-02")))
-    check("compare: the what-if's own 2026-12 in its colour",
-          ev.get("2026-12") == [colors[2]], str(ev.get("2026-12")))
+    # Which events the runs share, differ in or have alone, from their sidecars.
+    tl = [timeline_by_month(x) for x in srcs]
+    shared = sorted(m for m in tl[0] if all(t.get(m) == tl[0][m] for t in tl[1:]))
+    own = sorted(m for m in tl[2] if m not in tl[0] and m not in tl[1])
+    om = OVERRIDE[:7]
+    check("compare: the %d event months all three runs share are grey, once each" % len(shared),
+          len(shared) > 0 and sorted(m for m, c in ev.items() if c == ["0.35"]) == shared, str(ev))
+    check("compare: %s, changed by the override, drawn in the colours of both versions" % om,
+          tl[0].get(om) != tl[1].get(om) and ev.get(om) == [colors[0], colors[1]], str(ev.get(om)))
+    check("compare: the what-if's own %s in its colour" % own,
+          len(own) > 0 and all(ev.get(m) == [colors[2]] for m in own), str(ev))
     texts = gid_texts(ax, "event-label")
-    check("compare: both 2026-02 labels shown, the override's with approval 30 %",
-          sum(1 for t in texts if t.strip().startswith("2026-02")) == 2 and
-          any(t.strip().startswith("2026-02") and "(watch 30 %" in t for t in texts), str(texts))
+    check("compare: both %s labels shown, the override's with approval 30 %%" % om,
+          sum(1 for t in texts if t.strip().startswith(om)) == 2 and
+          any(t.strip().startswith(om) and "(watch %s" % pct_text(OVERRIDE.split("=")[1]) in t
+              for t in texts), str(texts))
     check("compare: event labels stay inside the shorter upper panel",
           labels_inside(fig, ax) == [], str(labels_inside(fig, ax)))
     check("compare: legend lists the three runs",
@@ -488,13 +552,16 @@ def synthetic_sweep(kind, n=None, keys=("policy.approval.watch", "alt.capacity_f
 
 def test_sweep(tmp):
     # A one-key sweep: the outcome over the key and the lowest availability
-    # with the threshold, and where it is crossed.
-    path = os.path.join(tmp, "late.csv")
-    resim("sweep", SCENARIO, "--vary", "alt.lynas_my2_dy.delay_months=0:24:9",
-          "--threshold", "0.85", "-o", path)
+    # with the threshold, and where it is crossed. The key is the size of the
+    # scenario's first control list, from none to four times what the file
+    # names (as scripts/make-docs draws it for the README).
+    month, n = list_month(SCENARIO, "control")
+    key = month + ".list.add.control"
+    path = os.path.join(tmp, "control-size.csv")
+    resim("sweep", SCENARIO, "--vary", "%s=0:%d:9" % (key, 4 * n), "--threshold", "0.85", "-o", path)
     src = pr.Source(path)
     x, y, outcome = pr.sweep_axes(src, None, None, None)
-    check("one-key sweep: no y axis", (x, y) == ("alt.lynas_my2_dy.delay_months", None))
+    check("one-key sweep: no y axis", (x, y) == (key, None), str((x, y)))
     fig = pr.fig_sweep_line(src, x, outcome)
     ax, ax2 = fig.axes
     check("one-key sweep: cumulative shortfall over the key, 9 points",
@@ -504,7 +571,7 @@ def test_sweep(tmp):
           is_percent(ax2) and threshold_at(ax2) == [0.85], str(threshold_at(ax2)))
     d = pd.read_csv(path)
     a = d["Dy_all_min_availability"].to_numpy()
-    k = d["alt.lynas_my2_dy.delay_months"].to_numpy()
+    k = d[key].to_numpy()
     first = next((i for i in range(len(a)) if a[i] < 0.85), None)
     texts = gid_texts(ax2, "crossing")
     if first is not None and first > 0:
@@ -513,7 +580,8 @@ def test_sweep(tmp):
         check("one-key sweep: crossing of 85 %% labelled at %.3g" % want,
               len(texts) == 1 and ("%.3g" % want) in texts[0], str(texts))
     else:
-        check("one-key sweep: Dy falls below 85 % within a 24-month delay", False, str(a))
+        check("one-key sweep: Dy falls below 85 %% between 0 and %d importers on the list"
+              % (4 * n), False, str(a))
     ok, detail = title_fits(fig, ax)
     check("one-key sweep: title fits", ok, detail)
     plt.close(fig)
