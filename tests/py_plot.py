@@ -670,6 +670,122 @@ def test_plugins(tmp):
         sys.path.remove(mods)
     check("the shipped registry names plot_analysis and plot_fit",
           [m for _, m, _, _ in pr.PLUGINS] == ["plot_analysis", "plot_fit"])
+    test_shipped_plugins(tmp)
+
+
+def sobol_input(path, rng, n=256):
+    """A Saltelli design over two keys with y = 4 x1 + x2 (S1 near 16/17 and
+    1/17), as resim analyze reads it."""
+    keys = ["policy.approval.watch", "alt.capacity_factor"]
+    a, b = rng.uniform(0, 1, (n, 2)), rng.uniform(0, 1, (n, 2))
+    blocks = [("A", a)]
+    for i in range(2):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append(("AB%d" % (i + 1), ab))
+    blocks.append(("B", b))
+    with open(path, "w") as f:
+        f.write("point,matrix,%s,Dy_all_cum_shortfall\n" % ",".join(keys))
+        for j in range(n):
+            for g, (name, x) in enumerate(blocks):
+                f.write("%d,%s,%r,%r,%r\n" % (j * len(blocks) + g, name, float(x[j, 0]),
+                                             float(x[j, 1]), float(4 * x[j, 0] + x[j, 1])))
+    return keys
+
+
+def plugin_items(src, outdir):
+    """What scripts/plot gets from the chart module for src, or [] (a FAIL) if it raised."""
+    try:
+        return pr.charts_for(src, Opts(outdir=outdir))
+    except Exception as e:  # noqa: BLE001 - any error is the module failing this file
+        check("scripts/plot charts %s without an error" % os.path.basename(src.path), False,
+              "%s: %s" % (type(e).__name__, e))
+        return []
+
+
+def test_shipped_plugins(tmp):
+    """scripts/plot charts `resim analyze` and `resim fit` outputs through the
+    shipped chart modules: the figures carry the CSVs' values."""
+    rng = np.random.default_rng(11)
+    # Sobol indices.
+    design = os.path.join(tmp, "design.csv")
+    keys = sobol_input(design, rng)
+    sob = os.path.join(tmp, "sobol.csv")
+    resim("analyze", design, "--method", "sobol", "--bootstrap", "50", "-o", sob)
+    src = pr.Source(sob)
+    out = os.path.join(tmp, "plug-analyze")
+    items = plugin_items(src, out)
+    names = [n for n, _ in items]
+    check("scripts/plot on a sobol CSV: one indices chart from plot_analysis",
+          names == ["sobol_Dy_all_cum_shortfall_sobol.png"], str(names))
+    if items:
+        ax = items[0][1].axes[0]
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        st = src.df[src.df["index"] == "ST"].set_index("key")["value"]
+        widths = [r.get_width() for r in ax.patches[:len(keys)]]
+        check("scripts/plot sobol chart: a bar per key, ST lengths the CSV's, x1 on top",
+              sorted(ticks) == sorted(keys) and ticks[-1] == keys[0]
+              and np.allclose(widths, [st[k] for k in ticks]), str((ticks, widths, dict(st))))
+    for _, fig in items:
+        plt.close(fig)
+    # PRIM: a box where the first key is below 0.3.
+    lhs = os.path.join(tmp, "lhs.csv")
+    x = rng.uniform(0, 1, (400, 2))
+    with open(lhs, "w") as f:
+        f.write("point,%s,Dy_all_min_availability\n" % ",".join(keys))
+        for p_, (u, v) in enumerate(x):
+            f.write("%d,%r,%r,%r\n" % (p_, float(u), float(v), 0.4 if u < 0.3 else 0.95))
+    prim = os.path.join(tmp, "prim.csv")
+    resim("analyze", lhs, "--method", "prim", "--condition", "Dy_all_min_availability < 0.5",
+          "--density", "0.9", "-o", prim)
+    src = pr.Source(prim)
+    items = plugin_items(src, out)
+    check("scripts/plot on a PRIM CSV: one trade-off chart", [n for n, _ in items] == ["prim_prim.png"],
+          str([n for n, _ in items]))
+    if items:
+        ax = items[0][1].axes[0]
+        traj = src.df[src.df["phase"] != "box"]
+        pts = [c for c in ax.collections if c.__class__.__name__ == "PathCollection"]
+        check("scripts/plot PRIM chart: a point per step at (coverage, density), condition in title",
+              len(pts) == 1 and np.allclose(pts[0].get_offsets()[:, 0], traj["coverage"])
+              and np.allclose(pts[0].get_offsets()[:, 1], traj["density"])
+              and "< 0.5" in ax.get_title(), ax.get_title())
+    for _, fig in items:
+        plt.close(fig)
+    # Observed vs fitted.
+    fix = "tests/fixtures/replay.ini"
+    truth = os.path.join(tmp, "truth.csv")
+    resim("run", fix, "-o", truth)
+    run = pd.read_csv(truth)
+    obs = os.path.join(tmp, "obs.csv")
+    with open(obs, "w") as f:
+        f.write("date,value\n")
+        for d_, v in zip(run["date"], run["china_arrivals"]):
+            f.write("%s,%r\n" % (d_, float(v) * 0.9))
+    fitted = os.path.join(tmp, "fitted.csv")
+    resim("fit", fix, "--observed", obs, "--measure", "china_arrivals",
+          "--free", "alt.capacity_factor=0.5:1.5", "--starts", "1", "--fitted-csv", fitted)
+    src = pr.Source(fitted)
+    items = plugin_items(src, out)
+    check("scripts/plot on a fit series: one chart from plot_fit", [n for n, _ in items] == ["fitted_fit.png"],
+          str([n for n, _ in items]))
+    if items:
+        ax = items[0][1].axes[0]
+        lines = [ln for ln in ax.get_lines() if ln.get_label() == "fitted"]
+        dots = [c for c in ax.collections if c.get_label() == "observed"]
+        check("scripts/plot fit chart: the fitted line and observed dots are the CSV's",
+              len(lines) == 1 and np.allclose(lines[0].get_ydata(), src.df["fitted"])
+              and len(dots) == 1 and np.allclose(dots[0].get_offsets()[:, 1], src.df["observed"])
+              and "RMSE" in ax.get_title(), ax.get_title())
+    for _, fig in items:
+        plt.close(fig)
+    # The command line: PNGs for each, and a bad analyze file refused with one line.
+    for f in (sob, prim, fitted):
+        check_pngs("scripts/plot %s" % os.path.basename(f), plot([f, "-o", out]), out, 1)
+    r = plot([sob, "-o", out, "--outcome", "no_such_measure"])
+    check("scripts/plot sobol --outcome of a measure it lacks: exit 1, one line naming the file",
+          r.returncode == 1 and "no measure no_such_measure" in r.stderr and sob in r.stderr
+          and len(r.stderr.strip().split("\n")) == 1, r.stderr)
 
 
 # ---------------------------------------------------------------- scripts/run
