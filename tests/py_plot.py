@@ -917,25 +917,59 @@ def test_command_line(tmp, run_csv):
     check("no arguments: usage error, exit 2", r.returncode == 2, str(r.returncode))
 
 
+def command_line(tmp):
+    run_csv = os.path.join(tmp, "japan.csv")
+    resim("run", SCENARIO, "--by", "status", "-o", run_csv)
+    test_command_line(tmp, run_csv)
+
+
+# The parts, longest first: each writes in its own folder and draws its own
+# figures, so they run side by side in forked workers (most of the time is
+# scripts/plot starting and writing PNGs); RESIM_TEST_JOBS=1 runs them in turn.
+PARTS = (command_line, test_scripts_run, test_run_charts, test_compare, test_ensemble,
+         test_sweep, test_plugins)
+
+
+def run_part(args):
+    """Runs one part; returns its printed lines and counts (in a worker, its own)."""
+    global passed, failed
+    test, tmp = args
+    import contextlib
+    import io
+    import traceback
+    passed = failed = 0
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            os.makedirs(os.path.join(tmp, test.__name__))
+            test(os.path.join(tmp, test.__name__))
+        except Exception as e:  # one broken part must not hide the others' results
+            traceback.print_exc()
+            check("%s ran to the end" % test.__name__, False, "%s: %s" % (type(e).__name__, e))
+        plt.close("all")
+    return buf.getvalue(), passed, failed
+
+
 def main():
+    global passed, failed
     tmp = tempfile.mkdtemp(prefix="resim-plot.")
     pr.style()
+    jobs = int(os.environ.get("RESIM_TEST_JOBS", "0") or 0) or min(2, os.cpu_count() or 1)
+    results = []
     try:
-        for test in (test_run_charts, test_compare, test_ensemble, test_sweep, test_plugins,
-                     test_scripts_run):
-            try:
-                os.makedirs(os.path.join(tmp, test.__name__))
-                test(os.path.join(tmp, test.__name__))
-            except Exception as e:  # one broken part must not hide the others' results
-                import traceback
-                traceback.print_exc()
-                check("%s ran to the end" % test.__name__, False, "%s: %s" % (type(e).__name__, e))
-        os.makedirs(os.path.join(tmp, "cli"))
-        run_csv = os.path.join(tmp, "cli", "japan.csv")
-        resim("run", SCENARIO, "--by", "status", "-o", run_csv)
-        test_command_line(os.path.join(tmp, "cli"), run_csv)
+        work = [(test, tmp) for test in PARTS]
+        if jobs > 1:
+            import multiprocessing
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.map(run_part, work, chunksize=1)
+        else:
+            results = [run_part(w) for w in work]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    passed = failed = 0
+    for text, p, f in results:
+        sys.stdout.write(text)
+        passed, failed = passed + p, failed + f
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
