@@ -14,7 +14,8 @@ Exit 0 on success, 1 on a file it cannot chart, 2 on a bad command line.
 
 Each chart is built by a function that returns the matplotlib figure, so
 tests can inspect its axes, bars, lines and labels. Standalone: it does not
-import scripts/plot_resim.py.
+import scripts/plot_resim.py, which charts these files through detect() and
+plugin_charts() (its PLUGINS table), so `scripts/plot FILE.csv` works too.
 """
 
 import argparse
@@ -39,26 +40,37 @@ class ChartError(Exception):
     """A file or selection that cannot be charted."""
 
 
+def kind_of(columns):
+    """The kind of analyze CSV a header belongs to: sobol, morris, prim, or None."""
+    cols = set(columns)
+    if {"measure", "index", "key", "value", "lo", "hi", "estimator"} <= cols:
+        return "sobol"
+    if {"measure", "key", "mu", "mu_star", "sigma"} <= cols:
+        return "morris"
+    if {"step", "phase", "coverage", "density", "restricted", "chosen"} <= cols:
+        return "prim"
+    return None
+
+
+def _text_columns(df):
+    """date and key2 as text, '' where empty (a scalar measure, a first-order index)."""
+    for c in ("date", "key2"):
+        if c in df.columns:
+            df[c] = df[c].map(lambda v: "" if pd.isna(v) else str(v))
+    return df
+
+
 def read(path):
     """Reads an analyze CSV and tells its kind: sobol, morris or prim."""
     try:
         df = pd.read_csv(path, dtype={"date": str, "key2": str}, keep_default_na=True)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ChartError("%s: %s" % (path, e))
-    cols = set(df.columns)
-    if {"measure", "index", "key", "value", "lo", "hi", "estimator"} <= cols:
-        kind = "sobol"
-    elif {"measure", "key", "mu", "mu_star", "sigma"} <= cols:
-        kind = "morris"
-    elif {"step", "phase", "coverage", "density", "restricted", "chosen"} <= cols:
-        kind = "prim"
-    else:
+    kind = kind_of(df.columns)
+    if kind is None:
         raise ChartError("%s: not an output of resim analyze (columns %s)"
                          % (path, ", ".join(df.columns[:6])))
-    for c in ("date", "key2"):
-        if c in df.columns:
-            df[c] = df[c].fillna("")
-    return kind, df
+    return kind, _text_columns(df)
 
 
 def _figure():
@@ -248,40 +260,69 @@ def _save(fig, outdir, name):
     return path
 
 
-def charts(path, outdir, measures=(), index="S1"):
-    """Writes every chart of an analyze CSV; returns the paths."""
-    kind, df = read(path)
-    base = _slug(os.path.splitext(os.path.basename(path))[0])
-    out = []
+def read_condition(path):
+    """The PRIM condition named by the sidecar FILE.json, or ''."""
+    try:
+        with open(path + ".json") as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return ""
+    return meta.get("condition", "") if isinstance(meta, dict) else ""
+
+
+def figures(kind, df, base, path, condition="", measures=(), index="S1"):
+    """Every chart of an analyze table as [(name without .png, Figure)]."""
     if kind == "prim":
-        condition = ""
-        try:  # the sidecar names the condition
-            with open(path + ".json") as f:
-                condition = json.load(f).get("condition", "")
-        except (OSError, ValueError):
-            pass
-        return [_save(prim_figure(df, condition), outdir, base + "_prim")]
+        return [(base + "_prim", prim_figure(df, condition))]
     names = list(measures) or list(dict.fromkeys(df["measure"]))
+    missing = [m for m in names if m not in set(df["measure"])]
+    if missing:
+        raise ChartError("%s: no measure %s" % (path, missing[0]))
+    out = []
     for m in names:
-        if m not in set(df["measure"]):
-            raise ChartError("%s: no measure %s" % (path, m))
         sel = df[df["measure"] == m]
         if kind == "sobol":
             if (sel["value"].notna()).sum() == 0:
                 continue  # a constant measure: nothing to draw
             scalar = sel[sel["date"] == ""]
             if not scalar.empty:
-                out.append(_save(indices_figure(df, m), outdir, "%s_%s_sobol" % (base, _slug(m))))
+                out.append(("%s_%s_sobol" % (base, _slug(m)), indices_figure(df, m)))
             if (sel["date"] != "").any():
-                out.append(_save(time_resolved_figure(df, m, index), outdir,
-                                 "%s_%s_%s_over_time" % (base, _slug(m), index)))
+                out.append(("%s_%s_%s_over_time" % (base, _slug(m), index),
+                            time_resolved_figure(df, m, index)))
         else:
             if sel["mu_star"].notna().sum() == 0:
                 continue
             for date in dict.fromkeys(sel["date"]):
-                out.append(_save(morris_figure(df, m, date), outdir,
-                                 "%s_%s%s_morris" % (base, _slug(m), "_" + date if date else "")))
+                out.append(("%s_%s%s_morris" % (base, _slug(m), "_" + date if date else ""),
+                            morris_figure(df, m, date)))
     return out
+
+
+def charts(path, outdir, measures=(), index="S1"):
+    """Writes every chart of an analyze CSV; returns the paths."""
+    kind, df = read(path)
+    base = _slug(os.path.splitext(os.path.basename(path))[0])
+    return [_save(fig, outdir, name) for name, fig in
+            figures(kind, df, base, path, read_condition(path), measures, index)]
+
+
+# scripts/plot's chart-module interface (PLUGINS in scripts/plot_resim.py).
+
+def detect(columns):
+    """Whether a header is that of a resim analyze output."""
+    return kind_of(columns) is not None
+
+
+def plugin_charts(df, path, opts):
+    """[(file name, Figure)] for the analyze CSV at path, already read into df;
+    scripts/plot saves them. --outcome picks one measure (default: all)."""
+    meta = getattr(opts, "meta", None) or {}
+    condition = meta.get("condition", "") if isinstance(meta, dict) else ""
+    measures = [opts.outcome] if getattr(opts, "outcome", None) else []
+    items = figures(kind_of(df.columns), _text_columns(df.copy()), _slug(opts.stem), path,
+                    condition or read_condition(path), measures)
+    return [(name + ".png", fig) for name, fig in items]
 
 
 def main(argv=None):

@@ -8,7 +8,8 @@ FITTED.csv.json, when present, names the measure, the normalisation month,
 the RMSE and each fitted key with its interval, which go into the title and a
 note on the chart. fit_figure() returns the matplotlib figure so that tests
 can inspect it; plot_fit() writes the PNG and returns its path in a list, like
-the other chart functions of scripts/plot.
+the other chart functions of scripts/plot. detect() and plugin_charts() let
+scripts/plot chart these files too (PLUGINS in scripts/plot_resim.py).
 """
 
 import argparse
@@ -135,6 +136,20 @@ def plot_fit(df, path, outdir, stem):
     fig.savefig(out, dpi=DPI, metadata={"Software": None})
     plt.close(fig)
     return [out]
+
+
+# scripts/plot's chart-module interface (PLUGINS in scripts/plot_resim.py).
+
+def detect(columns):
+    """Whether a header is that of a resim fit series."""
+    return is_fit_csv(columns)
+
+
+def plugin_charts(df, path, opts):
+    """[(file name, Figure)] for the fit series at path, already read into df;
+    scripts/plot saves it as <stem>_fit.png."""
+    meta = getattr(opts, "meta", None) or read_sidecar(path)
+    return [("%s_fit.png" % opts.stem, fit_figure(df, meta))]
 
 
 def main(argv=None):

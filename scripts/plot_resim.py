@@ -80,12 +80,14 @@ SWEEP_TITLE_CHARS = 110
 #       plus opts.meta (the sidecar dict, {} if none) and opts.stem (the file
 #       name without .csv). Each item is either (file name, Figure), which
 #       main() saves into opts.outdir at 1200 x 800 and closes, or the path of a
-#       file the module wrote itself. Raise PlotError for a file it cannot chart.
+#       file the module wrote itself. For a file it cannot chart it raises
+#       PlotError or an exception class of its own module (the modules stay
+#       standalone): scripts/plot prints its message and exits 1.
 # A module that is not installed is skipped without a message, so scripts/plot
 # works the same with or without them; one that fails to import for another
 # reason is named in the message when no kind matches.
-PLUGINS = [("sensitivity analysis", "plot_analysis", "detect", "charts"),
-           ("observed vs fitted", "plot_fit", "detect", "charts")]
+PLUGINS = [("sensitivity analysis", "plot_analysis", "detect", "plugin_charts"),
+           ("observed vs fitted", "plot_fit", "detect", "plugin_charts")]
 
 
 class PlotError(Exception):
@@ -1049,7 +1051,7 @@ def compare_charts(sources, opts):
 # ---------------------------------------------------------------- dispatch
 
 def plugin_for(columns, notes):
-    """(kind, builder) of the first module in PLUGINS that charts this header."""
+    """(kind, builder, module) of the first module in PLUGINS that charts this header."""
     here = os.path.dirname(os.path.abspath(__file__))
     if here not in sys.path:
         sys.path.insert(0, here)
@@ -1069,8 +1071,8 @@ def plugin_for(columns, notes):
             notes.append("%s has no %s() or %s()" % (module, detector, builder))
             continue
         if detect(list(columns)):
-            return kind, build
-    return None, None
+            return kind, build, mod
+    return None, None, None
 
 
 def charts_for(src, opts):
@@ -1084,7 +1086,7 @@ def charts_for(src, opts):
     if src.kind == "sweep":
         return sweep_charts(src, opts)
     notes = []
-    kind, build = plugin_for(src.df.columns, notes)
+    kind, build, mod = plugin_for(src.df.columns, notes)
     if build is None:
         raise PlotError("%s: not a resim output (header starts %s); expected a run, ensemble "
                         "summary, raw replicates or sweep CSV%s"
@@ -1092,7 +1094,15 @@ def charts_for(src, opts):
                            "; " + "; ".join(notes) if notes else ""))
     opts.meta, opts.stem = src.meta, src.stem
     os.makedirs(opts.outdir, exist_ok=True)
-    return build(src.df.drop(columns=["when"], errors="ignore"), src.path, opts)
+    try:
+        return build(src.df.drop(columns=["when"], errors="ignore"), src.path, opts)
+    except PlotError:
+        raise
+    except Exception as e:
+        if type(e).__module__ != mod.__name__:
+            raise
+        msg = str(e)
+        raise PlotError(msg if msg.startswith(src.path) else "%s: %s" % (src.path, msg)) from None
 
 
 def write(items, outdir):

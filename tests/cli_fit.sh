@@ -243,13 +243,30 @@ expect_exit 1 "unknown measure element" "${fit[@]/china_arrivals/china_arrivals:
 expect_exit 1 "measure element not in the scenario" "${fit[@]/china_arrivals/china_arrivals:Tb}" "${f1[@]}"
 expect_exit 1 "unknown measure group" "${fit[@]/china_arrivals/china_arrivals:all:military}" "${f1[@]}"
 expect_exit 1 "LO >= HI" "${fit[@]}" --free 2010-09.approval.none=0.5:0.5
+# Which keys may be free, and their ranges, come from the lever table; the
+# message says why a key may not.
 expect_exit 1 "bounds outside the key's range" "${fit[@]}" --free 2010-09.approval.none=0:1.5
+check "  ... the range is the lever table's [0, 1]" grep -q "valid range \[0, 1\]" "$tmp/err"
 expect_exit 1 "unknown key" "${fit[@]}" --free policy.approval.nobody=0:1
+check "  ... says unknown key" grep -q "policy.approval.nobody: unknown key" "$tmp/err"
 expect_exit 1 "unknown section" "${fit[@]}" --free politics.approval.none=0:1
+check "  ... names the section and lists the known ones" grep -q "unknown section \[politics\] (sections: scenario, policy" "$tmp/err"
+expect_exit 1 "unknown element in a key" "${fit[@]}" --free demand.base_tpy.Xx=0:10
+check "  ... says so" grep -q "unknown element or source" "$tmp/err"
 expect_exit 1 "a switch cannot be fitted" "${fit[@]}" --free stockpile.enabled=0:1
+check "  ... says it is a switch" grep -q "stockpile.enabled: a switch (0 or 1) cannot be fitted" "$tmp/err"
 expect_exit 1 "list moves cannot be fitted" "${fit[@]}" --free 2010-09.list.add.control=0:3
+check "  ... says they count whole importers" grep -q "count whole importers" "$tmp/err"
 expect_exit 1 "[scenario] months cannot be fitted" "${fit[@]}" --free scenario.months=10:20
+check "  ... says it takes whole numbers" grep -q "scenario.months: takes whole numbers" "$tmp/err"
+expect_exit 1 "a source's start month cannot be fitted" "${fit[@]}" --free alt.src_dy.start=0:3
+check "  ... points to delay_months" grep -q "calendar month cannot be fitted (a source's delay_months can)" "$tmp/err"
+expect_exit 1 "an event cannot set adjust_months" "${fit[@]}" --free 2010-09.adjust_months=1:3
+check "  ... names the section that takes it" grep -q "an event cannot set this key (only \[scenario\] takes it)" "$tmp/err"
+expect_exit 1 "[stochastic] keys do nothing in a fit" "${fit[@]}" --free stochastic.lot_tonnes.Dy=1:2
+check "  ... says so" grep -q "\[stochastic\] has no effect on a deterministic run" "$tmp/err"
 expect_exit 1 "event after the horizon" "${fit[@]}" --free 2030-01.approval.none=0:1
+check "  ... says so" grep -q "after the scenario's horizon" "$tmp/err"
 expect_exit 1 "--normalise month not observed" "${fit[@]}" "${f1[@]}" --normalise 2013-01
 sed 's/^2010-05,.*/2010-05,0/' "$tmp/obs.csv" >"$tmp/zero.csv"
 expect_exit 1 "--normalise to an observed 0" "$resim" fit "$S" --observed "$tmp/zero.csv" --measure china_arrivals "${f1[@]}" --normalise 2010-05

@@ -11,7 +11,9 @@ refused with one line and exit 1, --x/--y file names, and scripts/run with
 -o and with --set. The ensemble summary, raw replicates and sweep CSVs are
 also built here from a real run, following their column contracts.
 """
+import configparser
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +83,46 @@ def check_pngs(name, res, outdir, expect_min):
           "; ".join("%s %s" % (p, png_size(p) if os.path.isfile(p) else "missing")
                     for p in bad[:3]))
     return paths
+
+
+# ---------------------------------------------------------------- what the scenarios say
+
+def scenario_events(path):
+    """{YYYY-MM: {key: value}} of a scenario file's event sections inside its
+    horizon, read from the file itself (so a data correction moves them here too)."""
+    ini = configparser.ConfigParser(interpolation=None, strict=False)
+    ini.optionxform = str
+    ini.read(path)
+    y, m = map(int, ini["scenario"]["start"].split("-"))
+    first = y * 12 + m - 1
+    last = first + int(ini["scenario"]["months"]) - 1
+    out = {}
+    for name in ini.sections():
+        if re.fullmatch(r"\d{4}-\d{2}", name):
+            t = int(name[:4]) * 12 + int(name[5:]) - 1
+            if first <= t <= last:
+                out[name] = dict(ini[name])
+    return out
+
+
+def list_month(path, status="control"):
+    """The first event month of a scenario that adds importers to a list, and how many."""
+    for month, keys in sorted(scenario_events(path).items()):
+        if "list.add." + status in keys:
+            return month, int(float(keys["list.add." + status]))
+    raise AssertionError("%s adds nobody to the %s list" % (path, status))
+
+
+def pct_text(value):
+    return "%g %%" % round(100 * float(value))
+
+
+def timeline_by_month(src):
+    """{month: sorted (key, value)} of a run's sidecar timeline."""
+    out = {}
+    for e in src.meta["timeline"]:
+        out.setdefault(e["date"], []).append((e["key"], str(e["value"])))
+    return {m: sorted(v) for m, v in out.items()}
 
 
 # ---------------------------------------------------------------- figure inspection
@@ -161,7 +203,9 @@ def test_run_charts(tmp):
     check("sidecar: overrides read from the command line", src.overrides == [OVERRIDE],
           str(src.overrides))
     dates = timeline_dates(src)
-    check("japan-2026 has events in 8 months", len(dates) == 8, str(dates))
+    want = sorted(set(scenario_events(SCENARIO)) | {OVERRIDE[:7]})
+    check("japan-2026 has events in the %d months of its file and the override" % len(want),
+          dates == want, "%s, file %s" % (dates, want))
 
     fig = pr.fig_availability_overview(src)
     ax = fig.axes[0]
@@ -183,13 +227,22 @@ def test_run_charts(tmp):
           str(event_dates(ax)))
     labels = gid_texts(ax, "event-label")
     check("overview: event labels start with their month and are short",
-          len(labels) == 8 and all(t.strip()[:7] in dates for t in labels)
+          len(labels) == len(dates) and all(t.strip()[:7] in dates for t in labels)
           and max(len(t.strip()) for t in labels) <= 8 + pr.EVENT_LABEL_CHARS, str(labels))
     check("overview: event labels inside the axes", labels_inside(fig, ax) == [],
           str(labels_inside(fig, ax)))
-    check("event label of 2026-02 names the list moves and approvals",
-          any("2026-02" in t and "+20 control" in t and "approval 50 %" in t for t in labels),
-          str(labels))
+    # The month that names importers: its label says how many move to each list
+    # and gives every approval rate the event sets (as the sidecar holds them).
+    month, n_control = list_month(SCENARIO, "control")
+    _, n_watch = list_month(SCENARIO, "watch")
+    label = next((t for t in labels if t.strip().startswith(month)), "")
+    rates = [(k.split(".")[1], v) for k, v in timeline_by_month(src)[month]
+             if re.fullmatch(r"approval\.(none|watch|control)", k)]
+    check("event label of %s names the list moves (+%d control +%d watch) and approvals %s"
+          % (month, n_control, n_watch, rates),
+          "+%d control" % n_control in label and "+%d watch" % n_watch in label and rates != []
+          and all(("approval " + pct_text(v)) in label or ("%s %s" % (st, pct_text(v))) in label
+                  for st, v in rates), label)
     plt.close(fig)
 
     # Supply: the shortfall band lies between consumption and demand.
@@ -243,8 +296,13 @@ def test_run_charts(tmp):
     texts = gid_texts(fig.axes[0], "group-empty")
     check("status: 'watch list empty from <month after the last>' label",
           "watch list empty from %s" % after.date.min() in texts, str(texts))
-    check("status: 'not listed empty from 2027-12' label",
-          "not listed empty from 2027-12" in texts, str(texts))
+    unlisted = d[(d.element == "Dy") & (d.group == "none")]
+    left = unlisted[unlisted.demand > 0].date.max()
+    gone = unlisted[unlisted.date > left]
+    check("whatif-control-doubles: Dy has no unlisted importers left after %s" % left,
+          len(gone) > 0 and (gone.demand == 0).all())
+    check("status: 'not listed empty from %s' label" % gone.date.min(),
+          "not listed empty from %s" % gone.date.min() in texts, str(texts))
     plt.close(fig)
 
     path = os.path.join(tmp, "licensing.csv")
@@ -295,16 +353,22 @@ def test_compare(tmp):
         when = mdates.num2date(mdates.date2num(ln.get_xdata()[0])).strftime("%Y-%m")
         ev.setdefault(when, []).append(ln.get_color())
     colors = [ln.get_color() for ln in data_lines(ax)]
-    check("compare: events all three runs share are grey, once each",
-          sum(1 for c in ev.values() if c == ["0.35"]) == 7, str(ev))
-    check("compare: 2026-02, changed by the override, drawn in the colours of both versions",
-          ev.get("2026-02") == [colors[0], colors[1]], str(ev.get("2026-02")))
-    check("compare: the what-if's own 2026-12 in its colour",
-          ev.get("2026-12") == [colors[2]], str(ev.get("2026-12")))
+    # Which events the runs share, differ in or have alone, from their sidecars.
+    tl = [timeline_by_month(x) for x in srcs]
+    shared = sorted(m for m in tl[0] if all(t.get(m) == tl[0][m] for t in tl[1:]))
+    own = sorted(m for m in tl[2] if m not in tl[0] and m not in tl[1])
+    om = OVERRIDE[:7]
+    check("compare: the %d event months all three runs share are grey, once each" % len(shared),
+          len(shared) > 0 and sorted(m for m, c in ev.items() if c == ["0.35"]) == shared, str(ev))
+    check("compare: %s, changed by the override, drawn in the colours of both versions" % om,
+          tl[0].get(om) != tl[1].get(om) and ev.get(om) == [colors[0], colors[1]], str(ev.get(om)))
+    check("compare: the what-if's own %s in its colour" % own,
+          len(own) > 0 and all(ev.get(m) == [colors[2]] for m in own), str(ev))
     texts = gid_texts(ax, "event-label")
-    check("compare: both 2026-02 labels shown, the override's with approval 30 %",
-          sum(1 for t in texts if t.strip().startswith("2026-02")) == 2 and
-          any(t.strip().startswith("2026-02") and "(watch 30 %" in t for t in texts), str(texts))
+    check("compare: both %s labels shown, the override's with approval 30 %%" % om,
+          sum(1 for t in texts if t.strip().startswith(om)) == 2 and
+          any(t.strip().startswith(om) and "(watch %s" % pct_text(OVERRIDE.split("=")[1]) in t
+              for t in texts), str(texts))
     check("compare: event labels stay inside the shorter upper panel",
           labels_inside(fig, ax) == [], str(labels_inside(fig, ax)))
     check("compare: legend lists the three runs",
@@ -488,13 +552,16 @@ def synthetic_sweep(kind, n=None, keys=("policy.approval.watch", "alt.capacity_f
 
 def test_sweep(tmp):
     # A one-key sweep: the outcome over the key and the lowest availability
-    # with the threshold, and where it is crossed.
-    path = os.path.join(tmp, "late.csv")
-    resim("sweep", SCENARIO, "--vary", "alt.lynas_my2_dy.delay_months=0:24:9",
-          "--threshold", "0.85", "-o", path)
+    # with the threshold, and where it is crossed. The key is the size of the
+    # scenario's first control list, from none to four times what the file
+    # names (as scripts/make-docs draws it for the README).
+    month, n = list_month(SCENARIO, "control")
+    key = month + ".list.add.control"
+    path = os.path.join(tmp, "control-size.csv")
+    resim("sweep", SCENARIO, "--vary", "%s=0:%d:9" % (key, 4 * n), "--threshold", "0.85", "-o", path)
     src = pr.Source(path)
     x, y, outcome = pr.sweep_axes(src, None, None, None)
-    check("one-key sweep: no y axis", (x, y) == ("alt.lynas_my2_dy.delay_months", None))
+    check("one-key sweep: no y axis", (x, y) == (key, None), str((x, y)))
     fig = pr.fig_sweep_line(src, x, outcome)
     ax, ax2 = fig.axes
     check("one-key sweep: cumulative shortfall over the key, 9 points",
@@ -504,7 +571,7 @@ def test_sweep(tmp):
           is_percent(ax2) and threshold_at(ax2) == [0.85], str(threshold_at(ax2)))
     d = pd.read_csv(path)
     a = d["Dy_all_min_availability"].to_numpy()
-    k = d["alt.lynas_my2_dy.delay_months"].to_numpy()
+    k = d[key].to_numpy()
     first = next((i for i in range(len(a)) if a[i] < 0.85), None)
     texts = gid_texts(ax2, "crossing")
     if first is not None and first > 0:
@@ -513,7 +580,8 @@ def test_sweep(tmp):
         check("one-key sweep: crossing of 85 %% labelled at %.3g" % want,
               len(texts) == 1 and ("%.3g" % want) in texts[0], str(texts))
     else:
-        check("one-key sweep: Dy falls below 85 % within a 24-month delay", False, str(a))
+        check("one-key sweep: Dy falls below 85 %% between 0 and %d importers on the list"
+              % (4 * n), False, str(a))
     ok, detail = title_fits(fig, ax)
     check("one-key sweep: title fits", ok, detail)
     plt.close(fig)
@@ -602,6 +670,122 @@ def test_plugins(tmp):
         sys.path.remove(mods)
     check("the shipped registry names plot_analysis and plot_fit",
           [m for _, m, _, _ in pr.PLUGINS] == ["plot_analysis", "plot_fit"])
+    test_shipped_plugins(tmp)
+
+
+def sobol_input(path, rng, n=256):
+    """A Saltelli design over two keys with y = 4 x1 + x2 (S1 near 16/17 and
+    1/17), as resim analyze reads it."""
+    keys = ["policy.approval.watch", "alt.capacity_factor"]
+    a, b = rng.uniform(0, 1, (n, 2)), rng.uniform(0, 1, (n, 2))
+    blocks = [("A", a)]
+    for i in range(2):
+        ab = a.copy()
+        ab[:, i] = b[:, i]
+        blocks.append(("AB%d" % (i + 1), ab))
+    blocks.append(("B", b))
+    with open(path, "w") as f:
+        f.write("point,matrix,%s,Dy_all_cum_shortfall\n" % ",".join(keys))
+        for j in range(n):
+            for g, (name, x) in enumerate(blocks):
+                f.write("%d,%s,%r,%r,%r\n" % (j * len(blocks) + g, name, float(x[j, 0]),
+                                             float(x[j, 1]), float(4 * x[j, 0] + x[j, 1])))
+    return keys
+
+
+def plugin_items(src, outdir):
+    """What scripts/plot gets from the chart module for src, or [] (a FAIL) if it raised."""
+    try:
+        return pr.charts_for(src, Opts(outdir=outdir))
+    except Exception as e:  # noqa: BLE001 - any error is the module failing this file
+        check("scripts/plot charts %s without an error" % os.path.basename(src.path), False,
+              "%s: %s" % (type(e).__name__, e))
+        return []
+
+
+def test_shipped_plugins(tmp):
+    """scripts/plot charts `resim analyze` and `resim fit` outputs through the
+    shipped chart modules: the figures carry the CSVs' values."""
+    rng = np.random.default_rng(11)
+    # Sobol indices.
+    design = os.path.join(tmp, "design.csv")
+    keys = sobol_input(design, rng)
+    sob = os.path.join(tmp, "sobol.csv")
+    resim("analyze", design, "--method", "sobol", "--bootstrap", "50", "-o", sob)
+    src = pr.Source(sob)
+    out = os.path.join(tmp, "plug-analyze")
+    items = plugin_items(src, out)
+    names = [n for n, _ in items]
+    check("scripts/plot on a sobol CSV: one indices chart from plot_analysis",
+          names == ["sobol_Dy_all_cum_shortfall_sobol.png"], str(names))
+    if items:
+        ax = items[0][1].axes[0]
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        st = src.df[src.df["index"] == "ST"].set_index("key")["value"]
+        widths = [r.get_width() for r in ax.patches[:len(keys)]]
+        check("scripts/plot sobol chart: a bar per key, ST lengths the CSV's, x1 on top",
+              sorted(ticks) == sorted(keys) and ticks[-1] == keys[0]
+              and np.allclose(widths, [st[k] for k in ticks]), str((ticks, widths, dict(st))))
+    for _, fig in items:
+        plt.close(fig)
+    # PRIM: a box where the first key is below 0.3.
+    lhs = os.path.join(tmp, "lhs.csv")
+    x = rng.uniform(0, 1, (400, 2))
+    with open(lhs, "w") as f:
+        f.write("point,%s,Dy_all_min_availability\n" % ",".join(keys))
+        for p_, (u, v) in enumerate(x):
+            f.write("%d,%r,%r,%r\n" % (p_, float(u), float(v), 0.4 if u < 0.3 else 0.95))
+    prim = os.path.join(tmp, "prim.csv")
+    resim("analyze", lhs, "--method", "prim", "--condition", "Dy_all_min_availability < 0.5",
+          "--density", "0.9", "-o", prim)
+    src = pr.Source(prim)
+    items = plugin_items(src, out)
+    check("scripts/plot on a PRIM CSV: one trade-off chart", [n for n, _ in items] == ["prim_prim.png"],
+          str([n for n, _ in items]))
+    if items:
+        ax = items[0][1].axes[0]
+        traj = src.df[src.df["phase"] != "box"]
+        pts = [c for c in ax.collections if c.__class__.__name__ == "PathCollection"]
+        check("scripts/plot PRIM chart: a point per step at (coverage, density), condition in title",
+              len(pts) == 1 and np.allclose(pts[0].get_offsets()[:, 0], traj["coverage"])
+              and np.allclose(pts[0].get_offsets()[:, 1], traj["density"])
+              and "< 0.5" in ax.get_title(), ax.get_title())
+    for _, fig in items:
+        plt.close(fig)
+    # Observed vs fitted.
+    fix = "tests/fixtures/replay.ini"
+    truth = os.path.join(tmp, "truth.csv")
+    resim("run", fix, "-o", truth)
+    run = pd.read_csv(truth)
+    obs = os.path.join(tmp, "obs.csv")
+    with open(obs, "w") as f:
+        f.write("date,value\n")
+        for d_, v in zip(run["date"], run["china_arrivals"]):
+            f.write("%s,%r\n" % (d_, float(v) * 0.9))
+    fitted = os.path.join(tmp, "fitted.csv")
+    resim("fit", fix, "--observed", obs, "--measure", "china_arrivals",
+          "--free", "alt.capacity_factor=0.5:1.5", "--starts", "1", "--fitted-csv", fitted)
+    src = pr.Source(fitted)
+    items = plugin_items(src, out)
+    check("scripts/plot on a fit series: one chart from plot_fit", [n for n, _ in items] == ["fitted_fit.png"],
+          str([n for n, _ in items]))
+    if items:
+        ax = items[0][1].axes[0]
+        lines = [ln for ln in ax.get_lines() if ln.get_label() == "fitted"]
+        dots = [c for c in ax.collections if c.get_label() == "observed"]
+        check("scripts/plot fit chart: the fitted line and observed dots are the CSV's",
+              len(lines) == 1 and np.allclose(lines[0].get_ydata(), src.df["fitted"])
+              and len(dots) == 1 and np.allclose(dots[0].get_offsets()[:, 1], src.df["observed"])
+              and "RMSE" in ax.get_title(), ax.get_title())
+    for _, fig in items:
+        plt.close(fig)
+    # The command line: PNGs for each, and a bad analyze file refused with one line.
+    for f in (sob, prim, fitted):
+        check_pngs("scripts/plot %s" % os.path.basename(f), plot([f, "-o", out]), out, 1)
+    r = plot([sob, "-o", out, "--outcome", "no_such_measure"])
+    check("scripts/plot sobol --outcome of a measure it lacks: exit 1, one line naming the file",
+          r.returncode == 1 and "no measure no_such_measure" in r.stderr and sob in r.stderr
+          and len(r.stderr.strip().split("\n")) == 1, r.stderr)
 
 
 # ---------------------------------------------------------------- scripts/run
@@ -741,25 +925,59 @@ def test_command_line(tmp, run_csv):
     check("no arguments: usage error, exit 2", r.returncode == 2, str(r.returncode))
 
 
+def command_line(tmp):
+    run_csv = os.path.join(tmp, "japan.csv")
+    resim("run", SCENARIO, "--by", "status", "-o", run_csv)
+    test_command_line(tmp, run_csv)
+
+
+# The parts, longest first: each writes in its own folder and draws its own
+# figures, so they run side by side in forked workers (most of the time is
+# scripts/plot starting and writing PNGs); RESIM_TEST_JOBS=1 runs them in turn.
+PARTS = (command_line, test_scripts_run, test_run_charts, test_compare, test_ensemble,
+         test_sweep, test_plugins)
+
+
+def run_part(args):
+    """Runs one part; returns its printed lines and counts (in a worker, its own)."""
+    global passed, failed
+    test, tmp = args
+    import contextlib
+    import io
+    import traceback
+    passed = failed = 0
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            os.makedirs(os.path.join(tmp, test.__name__))
+            test(os.path.join(tmp, test.__name__))
+        except Exception as e:  # one broken part must not hide the others' results
+            traceback.print_exc()
+            check("%s ran to the end" % test.__name__, False, "%s: %s" % (type(e).__name__, e))
+        plt.close("all")
+    return buf.getvalue(), passed, failed
+
+
 def main():
+    global passed, failed
     tmp = tempfile.mkdtemp(prefix="resim-plot.")
     pr.style()
+    jobs = int(os.environ.get("RESIM_TEST_JOBS", "0") or 0) or min(2, os.cpu_count() or 1)
+    results = []
     try:
-        for test in (test_run_charts, test_compare, test_ensemble, test_sweep, test_plugins,
-                     test_scripts_run):
-            try:
-                os.makedirs(os.path.join(tmp, test.__name__))
-                test(os.path.join(tmp, test.__name__))
-            except Exception as e:  # one broken part must not hide the others' results
-                import traceback
-                traceback.print_exc()
-                check("%s ran to the end" % test.__name__, False, "%s: %s" % (type(e).__name__, e))
-        os.makedirs(os.path.join(tmp, "cli"))
-        run_csv = os.path.join(tmp, "cli", "japan.csv")
-        resim("run", SCENARIO, "--by", "status", "-o", run_csv)
-        test_command_line(os.path.join(tmp, "cli"), run_csv)
+        work = [(test, tmp) for test in PARTS]
+        if jobs > 1:
+            import multiprocessing
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                results = pool.map(run_part, work, chunksize=1)
+        else:
+            results = [run_part(w) for w in work]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    passed = failed = 0
+    for text, p, f in results:
+        sys.stdout.write(text)
+        passed, failed = passed + p, failed + f
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -11,10 +11,12 @@ succeed and each gets its own result; SIGTERM stops the server cleanly.
 """
 
 import collections
+import configparser
 import csv
 import http.client
 import io
 import json
+import os
 import random
 import re
 import signal
@@ -26,6 +28,24 @@ import time
 RESIM = sys.argv[1] if len(sys.argv) > 1 else "build/resim"
 SCENARIO = "scenarios/japan-2026.ini"
 failures = 0
+
+
+def scenario_ini(path):
+    """The scenario file as sections of keys (what the expectations below are read from)."""
+    ini = configparser.ConfigParser(interpolation=None, strict=False)
+    ini.optionxform = str
+    ini.read(path)
+    return ini
+
+
+def data_table(name):
+    """Rows of one of the scenario's data tables (its [scenario] data folder)."""
+    folder = os.path.join(os.path.dirname(SCENARIO), SC["scenario"].get("data", "../data"))
+    with open(os.path.join(folder, name), newline="") as f:
+        return list(csv.DictReader(f))
+
+
+SC = scenario_ini(SCENARIO)
 
 
 def check(ok, what):
@@ -84,15 +104,23 @@ try:
     ids = {x["id"]: x for x in lv["levers"]}
     check("policy.approval.watch" in ids and ids["policy.approval.watch"]["value"] == 1,
           "levers hold policy.approval.watch with its value in the scenario")
-    check(any(e["date"] == "2026-02" and e["key"] == "list.add.control" and e["lever"] == "list.add.control"
-              for e in lv["timeline"]), "the timeline holds the 2026-02 list additions")
+    add_months = [m for m in SC.sections() if re.fullmatch(r"\d{4}-\d{2}", m) and "list.add.control" in SC[m]]
+    check(add_months and all(any(e["date"] == m and e["key"] == "list.add.control"
+                                 and e["lever"] == "list.add.control"
+                                 and float(e["value"]) == float(SC[m]["list.add.control"])
+                                 for e in lv["timeline"]) for m in add_months),
+          "the timeline holds the list additions of %s with their counts" % add_months)
     check(all(x["help"] and "unit" in x and "kind" in x and "shape" in x for x in lv["levers"]),
           "every lever has its help, unit, kind and shape from the lever table")
     d = ids.get("policy.delay_mean_days.watch", {})
     check(d.get("unit") == "days" and d.get("min") == 0 and d.get("max") is None and d.get("default") == 0,
           "policy.delay_mean_days.watch: days, [0, inf), default 0")
-    check(ids.get("stockpile.tonnes.Dy", {}).get("value") == 55.9, "stockpile.tonnes.Dy holds the data table's 55.9 t")
-    check(ids.get("alt.lynas_my2_dy.start", {}).get("value") == "2026-11", "a source's start is a month")
+    held = {r["element"]: float(r["tonnes"]) for r in data_table("stockpile.csv")}
+    check(ids.get("stockpile.tonnes.Dy", {}).get("value") == held["Dy"],
+          "stockpile.tonnes.Dy holds the data table's %g t" % held["Dy"])
+    start_of = {r["id"]: r["start"] for r in data_table("alt_sources.csv")}
+    check(ids.get("alt.lynas_my2_dy.start", {}).get("value") == start_of["lynas_my2_dy"],
+          "a source's start is a month, the data table's %s" % start_of["lynas_my2_dy"])
     check(ids.get("list.add.control", {}).get("event_only") is True, "list.add.control is an event key")
     check(not any(x["section"] in ("scenario", "stochastic", "list_process") for x in lv["levers"]),
           "the fixed [scenario] keys and ensemble-only keys are not offered")

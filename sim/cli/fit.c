@@ -108,49 +108,85 @@ typedef struct fit_ctx {
 /* ------------------------------------------------------------ keys */
 
 /*
- * Whether `resim fit` may free section.key, and the key's valid range.
- * This is the one place that knows which keys are continuous numeric
- * levers of a deterministic run; everything else asks it.
+ * Whether `resim fit` may free section.key, and the key's valid range, as
+ * the lever table says: a key a deterministic run reads (not [stochastic]
+ * or [list_process]), that an event may set when given in an event
+ * section, and whose kind takes any number in a range (not a switch, a
+ * count, a whole number, a month or text). Everything else in fit asks it.
  */
 static int fit_key_check(const cli_scenario *s, const char *section, const char *key, double *lo,
                          double *hi, resim_error *err)
 {
-    /* The continuous [scenario] keys, fixed for a run (docs/model.md sections 3 and 10). */
-    static const char *const scenario_keys[] = {"adjust_months", "precaution_adjust_months"};
-    int ym;
-    if (strcmp(section, "scenario") == 0) {
-        for (size_t k = 0; k < sizeof scenario_keys / sizeof scenario_keys[0]; k++)
-            if (strcmp(key, scenario_keys[k]) == 0) {
-                *lo = 1;
-                *hi = HUGE_VAL;
-                return RESIM_OK;
-            }
+    /* The lever table decides (include/resim/lever.h): a key may be free when
+     * a deterministic run reads it and it takes any number in a range. */
+    resim_lever_ref ref;
+    int found = resim_lever_find(&s->data, section, key, &ref);
+    int ym, event = resim_date_parse(section, &ym) == 0;
+    if (found == RESIM_LEVER_UNKNOWN_INDEX)
         return resim_error_set(err, RESIM_EINVAL, NULL, 0,
-                               "--free %s.%s: not a key that can be fitted (of [scenario] only "
-                               "adjust_months and precaution_adjust_months can)",
+                               "--free %s.%s: unknown element or source in the key for this "
+                               "scenario's data",
                                section, key);
+    if (found != RESIM_LEVER_FOUND) {
+        char sections[256];
+        resim_lever_section_list(sections, sizeof sections, 1);
+        if (!event && resim_section_of(section) < 0)
+            return resim_error_set(err, RESIM_EINVAL, NULL, 0,
+                                   "--free %s.%s: unknown section [%s] (sections: %s)", section,
+                                   key, section, sections);
+        if (event)
+            for (int k = 0; k < RESIM_NSECTIONS; k++) {
+                const resim_section *sec = resim_section_get((resim_section_id)k);
+                if (!(sec->flags & RESIM_SECTION_EVENTS) &&
+                    resim_lever_find(&s->data, sec->name, key, NULL) == RESIM_LEVER_FOUND)
+                    return resim_error_set(err, RESIM_EINVAL, NULL, 0,
+                                           "--free %s.%s: an event cannot set this key (only "
+                                           "[%s] takes it)",
+                                           section, key, sec->name);
+            }
+        return resim_error_set(err, RESIM_EINVAL, NULL, 0, "--free %s.%s: unknown key", section,
+                               key);
     }
-    if (strcmp(section, "stochastic") == 0 || strcmp(section, "list_process") == 0)
+    const resim_lever *lv = resim_lever_get(ref.id);
+    if (lv->section->flags & RESIM_SECTION_ENSEMBLE_ONLY)
         return resim_error_set(err, RESIM_EINVAL, NULL, 0,
                                "--free %s.%s: [%s] has no effect on a deterministic run", section,
-                               key, section);
-    if (resim_date_parse(section, &ym) == 0) {
-        if (strncmp(key, "list.add.", 9) == 0 || strncmp(key, "list.remove.", 12) == 0)
-            return resim_error_set(err, RESIM_EINVAL, NULL, 0,
-                                   "--free %s.%s: list moves count whole importers and cannot "
-                                   "be fitted",
-                                   section, key);
-        if (ym > s->sc.start + s->sc.months - 1)
-            return resim_error_set(err, RESIM_EINVAL, NULL, 0,
-                                   "--free %s.%s: the event month is after the scenario's "
-                                   "horizon, so the key has no effect",
-                                   section, key);
+                               key, lv->section->name);
+    const char *why = NULL;
+    switch (lv->kind) {
+    case RESIM_KIND_RATE:
+    case RESIM_KIND_NONNEG:
+    case RESIM_KIND_GROWTH:
+    case RESIM_KIND_POSITIVE:
+    case RESIM_KIND_AT_LEAST_ONE:
+        break;
+    case RESIM_KIND_SWITCH:
+        why = "a switch (0 or 1) cannot be fitted";
+        break;
+    case RESIM_KIND_COUNT:
+        why = "list moves count whole importers and cannot be fitted";
+        break;
+    case RESIM_KIND_WHOLE:
+        why = "takes whole numbers only and cannot be fitted";
+        break;
+    case RESIM_KIND_MONTH:
+        why = "a calendar month cannot be fitted (a source's delay_months can)";
+        break;
+    case RESIM_KIND_ELEMENTS:
+    case RESIM_KIND_ASSIGN:
+    case RESIM_KIND_TEXT:
+        why = "not a number, so it cannot be fitted";
+        break;
     }
-    if (resim_key_range(&s->data, section, key, lo, hi) != 0)
+    if (why != NULL)
+        return resim_error_set(err, RESIM_EINVAL, NULL, 0, "--free %s.%s: %s", section, key, why);
+    if (event && ym > s->sc.start + s->sc.months - 1)
         return resim_error_set(err, RESIM_EINVAL, NULL, 0,
-                               "--free %s.%s: unknown key, or not a continuous numeric key, for "
-                               "this scenario",
+                               "--free %s.%s: the event month is after the scenario's "
+                               "horizon, so the key has no effect",
                                section, key);
+    *lo = lv->lo;
+    *hi = lv->hi;
     return RESIM_OK;
 }
 
