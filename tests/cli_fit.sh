@@ -255,6 +255,8 @@ expect_exit 1 "unknown element in a key" "${fit[@]}" --free demand.base_tpy.Xx=0
 check "  ... says so" grep -q "unknown element or source" "$tmp/err"
 expect_exit 1 "a switch cannot be fitted" "${fit[@]}" --free stockpile.enabled=0:1
 check "  ... says it is a switch" grep -q "stockpile.enabled: a switch (0 or 1) cannot be fitted" "$tmp/err"
+expect_exit 1 "a list of statuses cannot be fitted" "${fit[@]}" --free stockpile.eligible=0:1
+check "  ... says it is not a number" grep -q "stockpile.eligible: not a number" "$tmp/err"
 expect_exit 1 "list moves cannot be fitted" "${fit[@]}" --free 2010-09.list.add.control=0:3
 check "  ... says they count whole importers" grep -q "count whole importers" "$tmp/err"
 expect_exit 1 "[scenario] months cannot be fitted" "${fit[@]}" --free scenario.months=10:20

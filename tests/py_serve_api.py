@@ -122,6 +122,12 @@ try:
     check(ids.get("alt.lynas_my2_dy.start", {}).get("value") == start_of["lynas_my2_dy"],
           "a source's start is a month, the data table's %s" % start_of["lynas_my2_dy"])
     check(ids.get("list.add.control", {}).get("event_only") is True, "list.add.control is an event key")
+    # A list of statuses (docs/model.md section 12) comes as the names the scenario writes.
+    eligible = ids.get("stockpile.eligible", {})
+    check(eligible.get("kind") == "statuses"
+          and eligible.get("value", "").split() == SC["stockpile"]["eligible"].split()
+          and eligible.get("default") == "none watch control",
+          "stockpile.eligible: kind statuses, the scenario's names %s, default every status" % eligible)
     check(not any(x["section"] in ("scenario", "stochastic", "list_process") for x in lv["levers"]),
           "the fixed [scenario] keys and ensemble-only keys are not offered")
     check(all(e["lever"] in ids for e in lv["timeline"]),

@@ -174,6 +174,7 @@ static int fit_key_check(const cli_scenario *s, const char *section, const char 
         break;
     case RESIM_KIND_ELEMENTS:
     case RESIM_KIND_ASSIGN:
+    case RESIM_KIND_STATUSES:
     case RESIM_KIND_TEXT:
         why = "not a number, so it cannot be fitted";
         break;
@@ -218,7 +219,7 @@ static int parse_free(free_key *k, const char *spec, const cli_scenario *s, resi
     if (!(k->lo < k->hi))
         return resim_error_set(err, RESIM_EINVAL, NULL, 0,
                                "--free %s: LO must be below HI (got %s)", k->name, eq + 1);
-    double vlo, vhi;
+    double vlo = 0, vhi = 0; /* set by fit_key_check when it returns RESIM_OK */
     int rc = fit_key_check(s, k->section, k->key, &vlo, &vhi, err);
     if (rc != RESIM_OK)
         return rc;

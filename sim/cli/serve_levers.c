@@ -13,7 +13,8 @@ static const char *const kind_names[] = {
     [RESIM_KIND_AT_LEAST_ONE] = "at_least_one", [RESIM_KIND_SWITCH] = "switch",
     [RESIM_KIND_COUNT] = "count",       [RESIM_KIND_WHOLE] = "whole",
     [RESIM_KIND_MONTH] = "month",       [RESIM_KIND_ELEMENTS] = "elements",
-    [RESIM_KIND_ASSIGN] = "assign",     [RESIM_KIND_TEXT] = "text",
+    [RESIM_KIND_ASSIGN] = "assign",     [RESIM_KIND_STATUSES] = "statuses",
+    [RESIM_KIND_TEXT] = "text",
 };
 
 static const char *const shape_names[] = {
@@ -52,6 +53,20 @@ static void concrete_key(char *out, size_t n, const resim_lever *lv, const resim
 
 static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* A status mask (bit s: status s; docs/model.md section 12) as the names a scenario writes. */
+static json_t *status_names(double mask_value)
+{
+    unsigned mask = (unsigned)mask_value;
+    char buf[64] = "";
+    for (int st = 0; st < RESIM_NSTATUSES; st++)
+        if ((mask >> st) & 1u) {
+            if (buf[0] != '\0')
+                strcat(buf, " ");
+            strcat(buf, resim_status_names[st]);
+        }
+    return json_string(buf);
+}
+
 /* The value of one concrete lever in the scenario as written (before its events). */
 static json_t *scenario_value(const resim_scenario *sc, const resim_lever *lv, resim_lever_ref ref)
 {
@@ -67,6 +82,8 @@ static json_t *scenario_value(const resim_scenario *sc, const resim_lever *lv, r
             }
         return json_string(buf);
     }
+    if (lv->kind == RESIM_KIND_STATUSES)
+        return status_names(resim_lever_value(&sc->initial, &ref));
     int by_element = lv->shape == RESIM_SHAPE_ELEMENT || lv->shape == RESIM_SHAPE_STATUS_ELEMENT;
     if (by_element && ref.element == RESIM_LEVER_ALL) {
         /* A bare key for every element: their common value, or null when they differ. */
@@ -103,7 +120,7 @@ static void add_lever(json_t *list, const resim_scenario *sc, const resim_lever 
     json_t *x = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:b,s:b,s:b}", "id", id, "lever",
                           lv->name, "section", lv->section->name, "key", key, "shape",
                           shape_names[lv->shape], "kind", kind_names[lv->kind], "default",
-                          number_or_null(def), "unit", lv->unit, "help", lv->help, "event",
+                          lv->kind == RESIM_KIND_STATUSES ? status_names(def) : number_or_null(def), "unit", lv->unit, "help", lv->help, "event",
                           (lv->flags & RESIM_LEVER_EVENT) != 0, "event_only", event_only(lv),
                           "from_data", (lv->flags & RESIM_LEVER_FROM_DATA) != 0);
     if (x == NULL)
