@@ -101,6 +101,9 @@ int cli_sweep(int argc, char **argv)
     if (code == 0) {
         p.n_local = p.total > p.shard_k - 1 ? (p.total - p.shard_k) / p.shard_n + 1 : 0;
         snprintf(partial, sizeof partial, "%s.partial", a.output);
+        /* The whole design is checked before any work or any file. */
+        if (sweep_check_design(&p, &s, &err) != RESIM_OK)
+            code = sweep_fail(&err);
     }
     /* Rank 0 opens (and on resume reads) the partial file; the others
      * learn from it how many rows are done. */
@@ -108,10 +111,12 @@ int cli_sweep(int argc, char **argv)
         long done = 0;
         if (rank == 0) {
             cli_sbuf header = {0};
-            int rc = sweep_header_line(&header, &p, &s.sc) ? resim_error_set(&err, RESIM_ENOMEM, NULL, 0,
-                                                                       "out of memory")
-                                                     : sweep_open_partial(partial, a.resume, &header, &p,
-                                                                    &fp, &err);
+            char inputs[65];
+            int rc = sweep_header_line(&header, &p, &s.sc)
+                         ? resim_error_set(&err, RESIM_ENOMEM, NULL, 0, "out of memory")
+                         : sweep_inputs_hash(&p, &a, &s, inputs, &err);
+            if (rc == RESIM_OK)
+                rc = sweep_open_partial(partial, a.resume, inputs, &header, &p, &fp, &err);
             free(header.p);
             done = rc == RESIM_OK ? (long)p.done : -1;
             if (rc != RESIM_OK)
@@ -128,11 +133,15 @@ int cli_sweep(int argc, char **argv)
         int rc = run_points(&p, &s, a.threads, rank, ranks, fp, &pr, &err);
         if (rc == RESIM_OK && rank == 0) {
             sweep_progress_show(&pr, p.n_local, 1);
+            /* Renamed while still locked, so no second sweep can take it in between. */
             int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
+            bad = bad || rename(partial, a.output) != 0;
             bad |= fclose(fp) != 0;
             fp = NULL;
-            if (bad || rename(partial, a.output) != 0)
+            if (bad)
                 rc = resim_error_set(&err, RESIM_EIO, a.output, 0, "write error");
+            else
+                sweep_remove_inputs(partial);
             if (rc == RESIM_OK)
                 rc = sweep_write_sidecar(a.output, &p, &a, &s.sc, argc, argv, &err);
         }

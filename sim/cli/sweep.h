@@ -152,6 +152,14 @@ int sweep_point_values(const plan *p, resim_design_cursor *c, size_t i, char (*v
                        double *x, resim_error *err);
 
 /*
+ * Checks the whole design before any point is computed: every value of a
+ * design file within its key's range in the lever table, and the scenario
+ * resolving with each key at its lowest and highest value and with the
+ * values of the first point. Returns RESIM_OK or the error naming the key.
+ */
+int sweep_check_design(const plan *p, const cli_scenario *s, resim_error *err);
+
+/*
  * Parses --window and --series against the scenario (elements, horizon)
  * into the plan; returns 0 or an exit code.
  */
@@ -206,12 +214,27 @@ int sweep_row_measures(cli_sbuf *b, const resim_outcome *o, int dates, int start
 /* The measures of one outcome as numbers; months that never came are NaN. */
 void sweep_outcome_values(const resim_outcome *o, double *v);
 /*
- * Opens the partial file. Without resume it starts afresh with the header.
- * With resume it keeps the header and the complete rows that belong to this
- * sweep, in order, cuts off a torn last line and counts the rows kept.
+ * The SHA-256 (hex) of everything that decides a sweep's rows: the
+ * scenario's entries after its bases, --set and --warmup, the bytes of its
+ * data tables, the design (kind, keys, ranges, levels, points, seed or the
+ * design file's bytes), the replicates, quantiles, threshold, window,
+ * series and shard. Threads and ranks are left out: they never change a row.
  */
-int sweep_open_partial(const char *path, int resume, const cli_sbuf *header, plan *p, FILE **fpo,
-                       resim_error *err);
+int sweep_inputs_hash(const plan *p, const sweep_args *a, const cli_scenario *s, char hex[65],
+                      resim_error *err);
+/*
+ * Opens the partial file, created exclusively (never through a link) and
+ * held under an advisory write lock (fcntl) until it is closed: a second
+ * sweep to the same output is refused. Beside it, PATH.inputs records the
+ * inputs hash. Without resume it starts afresh with the header. With resume
+ * it refuses a partial file whose recorded hash is not `inputs`, keeps the
+ * header and the complete rows that belong to this sweep, in order, cuts
+ * off a torn last line and counts the rows kept.
+ */
+int sweep_open_partial(const char *path, int resume, const char *inputs, const cli_sbuf *header,
+                       plan *p, FILE **fpo, resim_error *err);
+/* Removes PATH.inputs (after the partial file was renamed to its final name). */
+void sweep_remove_inputs(const char *path);
 /* Writes FILE.json for the sweep. */
 int sweep_write_sidecar(const char *csv, const plan *p, const sweep_args *a,
                         const resim_scenario *sc, int argc, char **argv, resim_error *err);

@@ -3,10 +3,15 @@
  * row, the partial file (and resuming it), progress, and the sidecar.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <nettle/sha2.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -164,19 +169,218 @@ static int row_prefix(cli_sbuf *b, const plan *p, resim_design_cursor *c, size_t
     return bad ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory") : RESIM_OK;
 }
 
-int sweep_open_partial(const char *path, int resume, const cli_sbuf *header, plan *p, FILE **fpo,
-                        resim_error *err)
+/* Adds text and its terminating NUL to the hash, so fields cannot run together. */
+static void hash_str(struct sha256_ctx *h, const char *t)
+{
+    sha256_update(h, strlen(t) + 1, (const uint8_t *)t);
+}
+
+static void hash_fmt(struct sha256_ctx *h, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void hash_fmt(struct sha256_ctx *h, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    hash_str(h, buf);
+}
+
+int sweep_inputs_hash(const plan *p, const sweep_args *a, const cli_scenario *s, char hex[65],
+                      resim_error *err)
+{
+    struct sha256_ctx h;
+    sha256_init(&h);
+    hash_str(&h, "resim sweep inputs 1");
+    /* The scenario as parsed, bases merged, with --set and --warmup applied. */
+    hash_fmt(&h, "entries %zu", s->ini.n);
+    for (size_t i = 0; i < s->ini.n; i++) {
+        hash_str(&h, s->ini.v[i].section);
+        hash_str(&h, s->ini.v[i].key);
+        hash_str(&h, s->ini.v[i].value);
+    }
+    for (size_t f = 0; f < RESIM_NFILES; f++) {
+        char fh[65] = "";
+        if (s->data.path[f][0] != '\0') {
+            int rc = resim_sha256_file(s->data.path[f], fh, err);
+            if (rc != RESIM_OK)
+                return rc;
+        }
+        hash_fmt(&h, "data %zu %s", f, fh);
+    }
+    if (p->design != NULL) {
+        hash_fmt(&h, "design %s points %zu second_order %d trajectories %zu levels %zu seed %lu",
+                 resim_design_kind_name(resim_design_kind_of(p->design)), a->points,
+                 a->second_order, a->trajectories, a->levels, a->seed);
+    } else {
+        char fh[65];
+        int rc = resim_sha256_file(p->table.path, fh, err);
+        if (rc != RESIM_OK)
+            return rc;
+        hash_fmt(&h, "design file %s", fh);
+    }
+    hash_fmt(&h, "total %zu keys %zu", p->total, p->dims);
+    for (size_t k = 0; k < p->dims; k++)
+        hash_fmt(&h, "key %s %.17g %.17g %zu %d", p->keys[k].name, p->keys[k].lo, p->keys[k].hi,
+                 p->keys[k].levels, p->keys[k].col);
+    hash_fmt(&h, "replicates %zu seed %lu threshold %.17g quantiles %zu", p->replicates, p->seed,
+             p->threshold, p->n_quantiles);
+    for (size_t q = 0; q < p->n_quantiles; q++)
+        hash_fmt(&h, "%.17g", p->quantiles[q]);
+    hash_fmt(&h, "start %d window %d %d series %zu", p->start, p->win0, p->win1, p->n_series);
+    for (size_t k = 0; k < p->n_series; k++)
+        hash_str(&h, p->series[k].name);
+    hash_fmt(&h, "shard %zu %zu", p->shard_k, p->shard_n);
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&h, sizeof d, d);
+    for (size_t i = 0; i < sizeof d; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return RESIM_OK;
+}
+
+/* PATH.inputs, beside the partial file. */
+static void inputs_path(char *buf, size_t n, const char *path)
+{
+    snprintf(buf, n, "%s.inputs", path);
+}
+
+void sweep_remove_inputs(const char *path)
+{
+    char ip[1200];
+    inputs_path(ip, sizeof ip, path);
+    remove(ip);
+}
+
+/* Records the inputs hash beside the partial file (written whole, then renamed). */
+static int write_inputs(const char *path, const char *inputs, resim_error *err)
+{
+    char ip[1200], tmp[1220];
+    inputs_path(ip, sizeof ip, path);
+    snprintf(tmp, sizeof tmp, "%s.new", ip);
+    FILE *fp = fopen(tmp, "w");
+    if (fp == NULL)
+        return resim_error_set(err, RESIM_EIO, tmp, 0, "cannot create: %s", strerror(errno));
+    int bad = fprintf(fp, "resim sweep inputs sha256 %s\n", inputs) < 0;
+    bad |= fflush(fp) != 0 || ferror(fp);
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, ip) != 0) {
+        remove(tmp);
+        return resim_error_set(err, RESIM_EIO, ip, 0, "write error");
+    }
+    return RESIM_OK;
+}
+
+/* Refuses to resume unless PATH.inputs records the hash `inputs`. */
+static int check_inputs(const char *path, const char *inputs, resim_error *err)
+{
+    char ip[1200], line[128] = "", want[128];
+    inputs_path(ip, sizeof ip, path);
+    FILE *fp = fopen(ip, "r");
+    if (fp == NULL)
+        return resim_error_set(err, RESIM_EINVAL, path, 0,
+                               "cannot resume: no record of the settings that made it (%s is "
+                               "missing; remove the partial file to start again)",
+                               ip);
+    if (fgets(line, sizeof line, fp) == NULL)
+        line[0] = '\0';
+    fclose(fp);
+    snprintf(want, sizeof want, "resim sweep inputs sha256 %s\n", inputs);
+    if (strcmp(line, want) != 0)
+        return resim_error_set(err, RESIM_EINVAL, path, 0,
+                               "cannot resume: made with other settings (scenario, data, --set, "
+                               "--threshold, --window, --series, design, seed or measures differ; "
+                               "remove the partial file to start again)");
+    return RESIM_OK;
+}
+
+/*
+ * Opens path for the partial rows and takes an advisory write lock on it:
+ * created exclusively, never through a link. An existing regular file
+ * (from a killed sweep) is kept for resume, else emptied once it is
+ * locked. Returns the stream, or NULL with err set.
+ */
+static FILE *lock_partial(const char *path, int resume, int *created, resim_error *err)
+{
+    *created = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+        *created = 1;
+    } else if (errno == EEXIST) {
+        fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        resim_error_set(err, RESIM_EIO, path, 0, "cannot %s the partial output: %s",
+                        resume ? "open" : "create",
+                        errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        resim_error_set(err, RESIM_EIO, path, 0, "the partial output is not a regular file");
+        return NULL;
+    }
+    struct flock lk;
+    memset(&lk, 0, sizeof lk);
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &lk) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EACCES || e == EAGAIN)
+            resim_error_set(err, RESIM_EIO, path, 0,
+                            "another sweep is writing this output (the partial file is locked); "
+                            "not started");
+        else
+            resim_error_set(err, RESIM_EIO, path, 0, "cannot lock the partial output: %s",
+                            strerror(e));
+        return NULL;
+    }
+    if (!resume && !*created && ftruncate(fd, 0) != 0) {
+        close(fd);
+        resim_error_set(err, RESIM_EIO, path, 0, "cannot empty the partial output");
+        return NULL;
+    }
+    FILE *fp = fdopen(fd, "r+");
+    if (fp == NULL) {
+        close(fd);
+        resim_error_set(err, RESIM_ENOMEM, path, 0, "out of memory");
+    }
+    return fp;
+}
+
+/* Writes the header into an empty, locked partial file and records the inputs. */
+static int start_partial(const char *path, FILE *fp, const char *inputs, const cli_sbuf *header,
+                         resim_error *err)
+{
+    int rc = write_inputs(path, inputs, err);
+    if (rc != RESIM_OK)
+        return rc;
+    if (fseeko(fp, 0, SEEK_SET) != 0 || ftruncate(fileno(fp), 0) != 0 ||
+        fwrite(header->p, 1, header->n, fp) != header->n || fflush(fp) != 0)
+        return resim_error_set(err, RESIM_EIO, path, 0, "write error");
+    return RESIM_OK;
+}
+
+int sweep_open_partial(const char *path, int resume, const char *inputs, const cli_sbuf *header,
+                       plan *p, FILE **fpo, resim_error *err)
 {
     p->done = 0;
-    FILE *fp = resume ? fopen(path, "r+") : NULL;
-    if (fp == NULL) {
-        if (resume && errno != ENOENT)
-            return resim_error_set(err, RESIM_EIO, path, 0, "cannot open partial output to resume");
-        if ((fp = fopen(path, "w")) == NULL)
-            return resim_error_set(err, RESIM_EIO, path, 0, "cannot create partial output");
-        if (fwrite(header->p, 1, header->n, fp) != header->n || fflush(fp) != 0) {
+    int created;
+    FILE *fp = lock_partial(path, resume, &created, err);
+    if (fp == NULL)
+        return err != NULL ? err->status : RESIM_EIO;
+    if (!resume || created) {
+        int rc = start_partial(path, fp, inputs, header, err);
+        if (rc != RESIM_OK) {
             fclose(fp);
-            return resim_error_set(err, RESIM_EIO, path, 0, "write error");
+            if (created)
+                remove(path);
+            return rc;
         }
         *fpo = fp;
         return RESIM_OK;
@@ -198,6 +402,9 @@ int sweep_open_partial(const char *path, int resume, const cli_sbuf *header, pla
         if (line[n - 1] != '\n')
             break; /* torn by a kill: dropped */
         if (lineno == 1) {
+            /* A complete header: the file holds a sweep, which must be this one. */
+            if ((rc = check_inputs(path, inputs, err)) != RESIM_OK)
+                break;
             if ((size_t)n != header->n || memcmp(line, header->p, header->n) != 0)
                 rc = resim_error_set(err, RESIM_EINVAL, path, 1,
                                      "header does not match this sweep's columns; cannot resume "
@@ -232,8 +439,12 @@ int sweep_open_partial(const char *path, int resume, const cli_sbuf *header, pla
     }
     /* A torn header counts as nothing written. */
     if (lineno == 0 || keep == 0) {
-        fclose(fp);
-        return sweep_open_partial(path, 0, header, p, fpo, err);
+        if ((rc = start_partial(path, fp, inputs, header, err)) != RESIM_OK) {
+            fclose(fp);
+            return rc;
+        }
+        *fpo = fp;
+        return RESIM_OK;
     }
     if (fflush(fp) != 0 || ftruncate(fileno(fp), keep) != 0 || fseeko(fp, keep, SEEK_SET) != 0) {
         fclose(fp);
