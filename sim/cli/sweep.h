@@ -6,9 +6,10 @@
  *
  * The points of this process are cut three ways, all by index so that the
  * output never depends on how the work was split: a shard K/N takes points
- * K-1, K-1+N, ...; MPI ranks take turns over the shard's points; threads
- * claim points one at a time and a reorder ring hands finished rows to the
- * writer in order.
+ * K-1, K-1+N, ...; MPI ranks take contiguous blocks of the shard's points,
+ * each written to its own part and joined in rank order at the end;
+ * threads claim points one at a time and a reorder ring hands finished rows
+ * to the writer in order.
  */
 #ifndef RESIM_CLI_SWEEP_H
 #define RESIM_CLI_SWEEP_H
@@ -108,6 +109,7 @@ typedef struct plan {
     const char *shard_from;  /* "--shard", "SLURM_ARRAY_TASK_ID" or "default" */
     size_t n_local;        /* points of this shard */
     size_t done;           /* of these, already in the partial file */
+    int kept;              /* the partial file was resumed (inputs checked), not started afresh */
     double threshold;
     int ranks;
     size_t replicates;       /* 0: deterministic */
@@ -233,6 +235,27 @@ int sweep_inputs_hash(const plan *p, const sweep_args *a, const cli_scenario *s,
  */
 int sweep_open_partial(const char *path, int resume, const char *inputs, const cli_sbuf *header,
                        plan *p, FILE **fpo, resim_error *err);
+/*
+ * Under MPI each rank writes the rows of its block of points to its own
+ * part, FILE.rank-R-of-N.partial (sweep_part_path). sweep_open_part opens
+ * (creates, or with resume keeps the checked complete rows of) the part for
+ * the local points j0 .. j1-1, locked like the partial file; *rows counts
+ * the rows kept.
+ */
+void sweep_part_path(char *buf, size_t n, const char *output, int rank, int ranks);
+/* Removes every part of output (of any rank count), once output is complete. */
+void sweep_remove_parts(const char *output);
+int sweep_open_part(const char *path, int resume, const plan *p, size_t j0, size_t j1,
+                    size_t *rows, FILE **fpo, resim_error *err);
+/*
+ * Rank 0, when every rank has finished its part: streams the partial file
+ * head (the header and rows kept from before) and the parts of ranks 0 ..
+ * ranks-1 in order into a new file, renamed to output when complete; then
+ * removes the parts, the partial file and its record of inputs. A kill
+ * during the join leaves every input in place for --resume.
+ */
+int sweep_join_parts(const char *output, const char *partial, FILE *head, int ranks,
+                     resim_error *err);
 /* Removes PATH.inputs (after the partial file was renamed to its final name). */
 void sweep_remove_inputs(const char *path);
 /* Writes FILE.json for the sweep. */
@@ -261,13 +284,10 @@ int sweep_mpi_rank(void);
 const char *sweep_mpi_built(void);
 /* Rank 0's count of rows done, given to every rank. */
 void sweep_mpi_share(long *done, int ranks);
-/* Sends a row / an error message to rank 0. */
-void sweep_mpi_send_row(const cli_sbuf *row);
-void sweep_mpi_send_error(const char *msg);
-/* Receives the next row of rank `from` into b; RESIM_OK or the error that rank sent. */
-int sweep_mpi_recv_row(int from, cli_sbuf *b, resim_error *err);
-/* Stops every rank (rank 0, after a failure others may be waiting on). */
-void sweep_mpi_abort(int code, int ranks);
+/* The lowest rank whose failed is non-zero, or -1; every rank calls it. */
+int sweep_mpi_first_failed(int failed, int ranks);
+/* Gives rank `from`'s error message to rank 0 (in err); every rank calls it. */
+void sweep_mpi_pass_error(int from, resim_error *err);
 /* Waits for the other ranks without spinning, then ends MPI. */
 void sweep_mpi_finish(int ranks);
 

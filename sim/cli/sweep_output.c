@@ -3,6 +3,7 @@
  * row, the partial file (and resuming it), progress, and the sidecar.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
 #include <nettle/sha2.h>
@@ -366,10 +367,82 @@ static int start_partial(const char *path, FILE *fp, const char *inputs, const c
     return RESIM_OK;
 }
 
+/*
+ * Reads the complete rows of fp from its start: with header, the header
+ * line first (and the recorded inputs); then rows of the local points j0,
+ * j0 + 1, ... (at most j1 - j0), each checked against the point's leading
+ * fields. Counts them into *rows and the bytes to keep into *keep (a torn
+ * last line is not kept).
+ */
+static int scan_rows(FILE *fp, const char *path, const plan *p, size_t j0, size_t j1,
+                     const cli_sbuf *header, const char *inputs, size_t *rows, off_t *keep,
+                     resim_error *err)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int rc = RESIM_OK;
+    *rows = 0;
+    *keep = 0;
+    cli_sbuf prefix = {0};
+    resim_design_cursor *c = p->design != NULL ? resim_design_cursor_alloc(p->design, err) : NULL;
+    char(*val)[VALUE_MAX] = malloc(p->dims * sizeof *val);
+    double *x = malloc(p->dims * sizeof *x);
+    if ((p->design != NULL && c == NULL) || val == NULL || x == NULL)
+        rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    while (rc == RESIM_OK && (n = getline(&line, &cap, fp)) > 0) {
+        lineno++;
+        if (line[n - 1] != '\n')
+            break; /* torn by a kill: dropped */
+        if (lineno == 1 && header != NULL) {
+            /* A complete header: the file holds a sweep, which must be this one. */
+            if ((rc = check_inputs(path, inputs, err)) != RESIM_OK)
+                break;
+            if ((size_t)n != header->n || memcmp(line, header->p, header->n) != 0)
+                rc = resim_error_set(err, RESIM_EINVAL, path, 1,
+                                     "header does not match this sweep's columns; cannot resume "
+                                     "(remove the file to start again)");
+        } else if (j0 + *rows >= j1) {
+            rc = resim_error_set(err, RESIM_EINVAL, path, lineno,
+                                 "more rows than this sweep has points; cannot resume");
+        } else {
+            size_t i = shard_point(p, j0 + *rows);
+            rc = row_prefix(&prefix, p, c, i, val, x, err);
+            if (rc == RESIM_OK && strncmp(line, prefix.p, prefix.n) != 0)
+                rc = resim_error_set(err, RESIM_EINVAL, path, lineno,
+                                     "row is not design point %zu of this sweep (other ranges, "
+                                     "seed or shard?); cannot resume",
+                                     i);
+            if (rc == RESIM_OK)
+                ++*rows;
+        }
+        if (rc == RESIM_OK)
+            *keep += (off_t)n;
+    }
+    free(line);
+    free(prefix.p);
+    free(val);
+    free(x);
+    resim_design_cursor_free(c);
+    if (rc == RESIM_OK && ferror(fp))
+        rc = resim_error_set(err, RESIM_EIO, path, 0, "read error");
+    return rc;
+}
+
+/* Cuts fp after keep bytes and positions it there for appending. */
+static int cut_at(FILE *fp, const char *path, off_t keep, resim_error *err)
+{
+    if (fflush(fp) != 0 || ftruncate(fileno(fp), keep) != 0 || fseeko(fp, keep, SEEK_SET) != 0)
+        return resim_error_set(err, RESIM_EIO, path, 0, "cannot cut the torn last row");
+    return RESIM_OK;
+}
+
 int sweep_open_partial(const char *path, int resume, const char *inputs, const cli_sbuf *header,
                        plan *p, FILE **fpo, resim_error *err)
 {
     p->done = 0;
+    p->kept = 0;
     int created;
     FILE *fp = lock_partial(path, resume, &created, err);
     if (fp == NULL)
@@ -385,72 +458,126 @@ int sweep_open_partial(const char *path, int resume, const char *inputs, const c
         *fpo = fp;
         return RESIM_OK;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    off_t keep = 0;
-    long lineno = 0;
-    int rc = RESIM_OK;
-    cli_sbuf prefix = {0};
-    resim_design_cursor *c = p->design != NULL ? resim_design_cursor_alloc(p->design, err) : NULL;
-    char(*val)[VALUE_MAX] = malloc(p->dims * sizeof *val);
-    double *x = malloc(p->dims * sizeof *x);
-    if ((p->design != NULL && c == NULL) || val == NULL || x == NULL)
-        rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
-    while (rc == RESIM_OK && (n = getline(&line, &cap, fp)) > 0) {
-        lineno++;
-        if (line[n - 1] != '\n')
-            break; /* torn by a kill: dropped */
-        if (lineno == 1) {
-            /* A complete header: the file holds a sweep, which must be this one. */
-            if ((rc = check_inputs(path, inputs, err)) != RESIM_OK)
-                break;
-            if ((size_t)n != header->n || memcmp(line, header->p, header->n) != 0)
-                rc = resim_error_set(err, RESIM_EINVAL, path, 1,
-                                     "header does not match this sweep's columns; cannot resume "
-                                     "(remove the file to start again)");
-        } else if (p->done >= p->n_local) {
-            rc = resim_error_set(err, RESIM_EINVAL, path, lineno,
-                                 "more rows than this sweep has points; cannot resume");
-        } else {
-            size_t i = shard_point(p, p->done);
-            rc = row_prefix(&prefix, p, c, i, val, x, err);
-            if (rc == RESIM_OK && strncmp(line, prefix.p, prefix.n) != 0)
-                rc = resim_error_set(err, RESIM_EINVAL, path, lineno,
-                                     "row is not design point %zu of this sweep (other ranges, "
-                                     "seed or shard?); cannot resume",
-                                     i);
-            if (rc == RESIM_OK)
-                p->done++;
-        }
-        if (rc == RESIM_OK)
-            keep += (off_t)n;
-    }
-    free(line);
-    free(prefix.p);
-    free(val);
-    free(x);
-    resim_design_cursor_free(c);
-    if (rc == RESIM_OK && ferror(fp))
-        rc = resim_error_set(err, RESIM_EIO, path, 0, "read error");
+    off_t keep;
+    int rc = scan_rows(fp, path, p, 0, p->n_local, header, inputs, &p->done, &keep, err);
+    /* A torn header counts as nothing written. */
+    if (rc == RESIM_OK && keep == 0)
+        rc = start_partial(path, fp, inputs, header, err);
+    else if (rc == RESIM_OK && (rc = cut_at(fp, path, keep, err)) == RESIM_OK)
+        p->kept = 1;
     if (rc != RESIM_OK) {
         fclose(fp);
         return rc;
     }
-    /* A torn header counts as nothing written. */
-    if (lineno == 0 || keep == 0) {
-        if ((rc = start_partial(path, fp, inputs, header, err)) != RESIM_OK) {
+    *fpo = fp;
+    return RESIM_OK;
+}
+
+void sweep_remove_parts(const char *output)
+{
+    char dir[1100];
+    const char *slash = strrchr(output, '/');
+    const char *base = slash != NULL ? slash + 1 : output;
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - output) + 1, output);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    size_t nb = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        size_t n = strlen(name);
+        int r, of, used = 0;
+        /* BASE.rank-R-of-N.partial, nothing else. */
+        if (n <= nb || strncmp(name, base, nb) != 0 ||
+            sscanf(name + nb, ".rank-%d-of-%d.partial%n", &r, &of, &used) != 2 ||
+            (size_t)used != n - nb)
+            continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s%s", slash != NULL ? dir : "", name);
+        remove(path);
+    }
+    closedir(d);
+}
+
+void sweep_part_path(char *buf, size_t n, const char *output, int rank, int ranks)
+{
+    snprintf(buf, n, "%s.rank-%d-of-%d.partial", output, rank, ranks);
+}
+
+int sweep_open_part(const char *path, int resume, const plan *p, size_t j0, size_t j1,
+                    size_t *rows, FILE **fpo, resim_error *err)
+{
+    *rows = 0;
+    int created;
+    FILE *fp = lock_partial(path, resume, &created, err);
+    if (fp == NULL)
+        return err != NULL ? err->status : RESIM_EIO;
+    if (resume && !created) {
+        off_t keep;
+        int rc = scan_rows(fp, path, p, j0, j1, NULL, NULL, rows, &keep, err);
+        if (rc == RESIM_OK)
+            rc = cut_at(fp, path, keep, err);
+        if (rc != RESIM_OK) {
             fclose(fp);
             return rc;
         }
-        *fpo = fp;
-        return RESIM_OK;
-    }
-    if (fflush(fp) != 0 || ftruncate(fileno(fp), keep) != 0 || fseeko(fp, keep, SEEK_SET) != 0) {
-        fclose(fp);
-        return resim_error_set(err, RESIM_EIO, path, 0, "cannot cut the torn last row");
     }
     *fpo = fp;
+    return RESIM_OK;
+}
+
+/* Appends the bytes of in (from its start) to out. */
+static int copy_all(FILE *in, FILE *out)
+{
+    char buf[1 << 16];
+    size_t n;
+    if (fseeko(in, 0, SEEK_SET) != 0)
+        return -1;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            return -1;
+    return ferror(in) ? -1 : 0;
+}
+
+int sweep_join_parts(const char *output, const char *partial, FILE *head, int ranks,
+                     resim_error *err)
+{
+    char join[1200], part[1200];
+    snprintf(join, sizeof join, "%s.join", partial);
+    /* Left by a join that was killed: ours to replace while we hold the lock. */
+    remove(join);
+    int fd = open(join, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (out == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return resim_error_set(err, RESIM_EIO, join, 0, "cannot create: %s", strerror(errno));
+    }
+    int bad = fflush(head) != 0 || copy_all(head, out) != 0;
+    for (int r = 0; !bad && r < ranks; r++) {
+        sweep_part_path(part, sizeof part, output, r, ranks);
+        FILE *in = fopen(part, "rb");
+        if (in == NULL) {
+            fclose(out);
+            remove(join);
+            return resim_error_set(err, RESIM_EIO, part, 0, "cannot open: %s", strerror(errno));
+        }
+        bad = copy_all(in, out) != 0;
+        fclose(in);
+    }
+    bad = bad || fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0;
+    bad |= fclose(out) != 0;
+    if (bad || rename(join, output) != 0) {
+        remove(join);
+        return resim_error_set(err, RESIM_EIO, output, 0, "write error");
+    }
+    sweep_remove_parts(output);
+    remove(partial);
+    sweep_remove_inputs(partial);
     return RESIM_OK;
 }
 
