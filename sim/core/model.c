@@ -305,7 +305,8 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
 /* list.add / list.remove (docs/model.md section 3): deterministic by exposure. */
 static void list_move(resim_model *m, const resim_event *ev)
 {
-    size_t want = (size_t)ev->value, moved = 0;
+    /* No more than every importer can move (a count of 1e20 is no cast to make). */
+    size_t want = ev->value >= (double)m->N ? m->N : (size_t)ev->value, moved = 0;
     int to = ev->status;
     for (size_t k = 0; k < m->N && moved < want; k++) {
         if (ev->kind == RESIM_EV_LIST_ADD) {
@@ -605,7 +606,8 @@ static void list_process(resim_model *m, int t)
             if (rate <= 0)
                 continue;
             unsigned int batches = gsl_ran_poisson(m->list_rng, rate / 12);
-            size_t moves = batches * (size_t)sc->list_batch[dir][to];
+            double mv = (double)batches * sc->list_batch[dir][to];
+            size_t moves = mv >= (double)m->N ? m->N : (size_t)mv; /* each move is one importer */
             for (size_t k = 0; k < moves; k++) {
                 size_t i = pick_weighted(m, dir == 0, to);
                 if (i == m->N)
