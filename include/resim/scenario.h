@@ -72,6 +72,7 @@ typedef struct resim_data {
     double *exposure, *military, *cover;
     unsigned char has_share[RESIM_MAX_ELEMENTS];
     double *share;                      /* [RESIM_MAX_ELEMENTS][n_importers] */
+    char sha256[RESIM_NFILES][65];      /* hex SHA-256 of the bytes parsed */
 } resim_data;
 
 /* Reads the five tables of a data directory. On failure frees what it took. */
@@ -95,6 +96,7 @@ typedef struct resim_ini {
     size_t n, cap;
     char **sections; /* section names in file order, for the empty ones too */
     size_t n_sections;
+    char sha256[65]; /* hex SHA-256 of the bytes parsed, "" when not read from a file */
 } resim_ini;
 
 /* Reads an INI file into entries, keeping file and line of each. */

@@ -256,7 +256,7 @@ int cli_run(int argc, char **argv)
         for (size_t e = 0; e < sc->n_elements; e++)
             resim_outcome_add(&oc[e], t, out + e * G * RESIM_NMETRICS, 0.9);
     }
-    if ((rc = resim_out_commit(&o, &err)) != RESIM_OK)
+    if ((rc = resim_out_prepare(&o, &err)) != RESIM_OK)
         goto done;
     if (a.output != NULL && strcmp(a.output, "-") != 0)
         rc = write_sidecar(a.output, sc, argc, argv, &err);

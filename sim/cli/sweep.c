@@ -1094,12 +1094,12 @@ static int open_partial(const char *path, int resume, const sbuf *header, plan *
                         resim_error *err)
 {
     p->done = 0;
-    FILE *fp = resume ? fopen(path, "r+") : NULL;
+    FILE *fp = resume ? resim_partial_reopen(path) : NULL;
     if (fp == NULL) {
         if (resume && errno != ENOENT)
-            return resim_error_set(err, RESIM_EIO, path, 0, "cannot open partial output to resume");
-        if ((fp = fopen(path, "w")) == NULL)
-            return resim_error_set(err, RESIM_EIO, path, 0, "cannot create partial output");
+            return resim_error_set(err, RESIM_EIO, path, 0, "cannot resume: %s", strerror(errno));
+        if ((fp = resim_partial_create(path)) == NULL)
+            return resim_error_set(err, RESIM_EIO, path, 0, "cannot create: %s", strerror(errno));
         if (fwrite(header->p, 1, header->n, fp) != header->n || fflush(fp) != 0) {
             fclose(fp);
             return resim_error_set(err, RESIM_EIO, path, 0, "write error");
@@ -1462,7 +1462,7 @@ int cli_sweep(int argc, char **argv)
             int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
             bad |= fclose(fp) != 0;
             fp = NULL;
-            if (bad || rename(partial, a.output) != 0)
+            if (bad || resim_partial_hold(partial, a.output) != 0) /* renamed with the sidecar */
                 rc = resim_error_set(&err, RESIM_EIO, a.output, 0, "write error");
             if (rc == RESIM_OK)
                 rc = write_sidecar(a.output, &p, &a, &s.sc, argc, argv, &err);

@@ -1,8 +1,31 @@
-/* sidecar.c - run metadata as JSON, and the human-readable timeline. */
+/*
+ * sidecar.c - run metadata as JSON (built and checked with jansson), and the
+ * human-readable timeline.
+ *
+ * The shared members are built as jansson values; a command adds its own
+ * members as text, and the whole document is parsed by jansson before it is
+ * written, so a sidecar is never invalid JSON. Text that is not UTF-8 (a
+ * path, an argument) has each invalid byte replaced by U+FFFD.
+ */
 #include "resim/sidecar.h"
 
+#include <jansson.h>
 #include <nettle/sha2.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "out_impl.h"
+
+void resim_sha256_hex(const void *data, size_t n, char hex[65])
+{
+    struct sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, n, data);
+    unsigned char digest[SHA256_DIGEST_SIZE];
+    sha256_digest(&ctx, sizeof digest, digest);
+    for (size_t i = 0; i < sizeof digest; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
 
 int resim_sha256_file(const char *path, char hex[65], resim_error *err)
 {
@@ -26,107 +49,227 @@ int resim_sha256_file(const char *path, char hex[65], resim_error *err)
     return RESIM_OK;
 }
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    unsigned cp = c & (0x7fu >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+int resim_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len(p + i, n - i);
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* A jansson string of s, each byte that is not valid UTF-8 replaced by U+FFFD. */
+static json_t *jstr(const char *s)
+{
+    size_t n = strlen(s);
+    if (resim_utf8_valid(s, n))
+        return json_stringn(s, n);
+    char *clean = malloc(3 * n + 1);
+    if (clean == NULL)
+        return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len(p + i, n - i);
+        if (k == 0) {
+            memcpy(clean + m, "\xef\xbf\xbd", 3);
+            m += 3;
+            i++;
+        } else {
+            memcpy(clean + m, p + i, k);
+            m += k;
+            i += k;
+        }
+    }
+    json_t *j = json_stringn(clean, m);
+    free(clean);
+    return j;
+}
+
+/* Writes a jansson value on one line ("a": 1, "b": [2, 3]). */
+static int dump_line(FILE *fp, const json_t *v)
+{
+    return json_dumpf(v, fp, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+}
+
 void resim_json_string(FILE *fp, const char *s)
 {
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(fp, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", fp);
-        else if (c == '\t')
-            fputs("\\t", fp);
-        else if (c < 0x20)
-            fprintf(fp, "\\u%04x", c);
-        else
-            fputc(c, fp);
-    }
-    fputc('"', fp);
+    json_t *j = jstr(s);
+    if (j == NULL || dump_line(fp, j) != 0)
+        fputs("\"\"", fp); /* out of memory; the sidecar check still sees valid JSON */
+    json_decref(j);
 }
 
 typedef struct lever_json {
-    FILE *fp;
-    int first;
+    json_t *obj;
+    int bad;
 } lever_json;
 
 static void lever_member(void *ctx, const char *key, const char *value)
 {
     lever_json *j = ctx;
-    fputs(j->first ? "\n    " : ",\n    ", j->fp);
-    j->first = 0;
-    resim_json_string(j->fp, key);
-    fputs(": ", j->fp);
-    resim_json_string(j->fp, value);
+    j->bad |= json_object_set_new(j->obj, key, jstr(value)) != 0;
+}
+
+/* Writes `  "key": VALUE,` with arrays and objects of many members one per line. */
+static int member(FILE *fp, const char *key, const json_t *v, int spread)
+{
+    json_t *k = jstr(key);
+    int bad = k == NULL;
+    fputs("  ", fp);
+    bad |= k != NULL && dump_line(fp, k) != 0;
+    json_decref(k);
+    fputs(": ", fp);
+    if (spread && json_is_array(v) && json_array_size(v) > 0) {
+        size_t i;
+        const json_t *x;
+        fputc('[', fp);
+        json_array_foreach(v, i, x) {
+            fputs(i ? ",\n    " : "\n    ", fp);
+            bad |= dump_line(fp, x) != 0;
+        }
+        fputs("\n  ]", fp);
+    } else if (spread && json_is_object(v) && json_object_size(v) > 0) {
+        const char *name;
+        const json_t *x;
+        int first = 1;
+        fputc('{', fp);
+        json_object_foreach((json_t *)v, name, x) {
+            fputs(first ? "\n    " : ",\n    ", fp);
+            first = 0;
+            json_t *n = jstr(name);
+            bad |= n == NULL || dump_line(fp, n) != 0;
+            json_decref(n);
+            fputs(": ", fp);
+            bad |= dump_line(fp, x) != 0;
+        }
+        fputs("\n  }", fp);
+    } else {
+        bad |= dump_line(fp, v) != 0;
+    }
+    fputs(",\n", fp);
+    return bad;
 }
 
 int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **argv,
                          resim_error *err)
 {
     char hex[65];
-    int rc = resim_sha256_file(sc->ini->path, hex, err);
-    if (rc != RESIM_OK)
+    int rc = RESIM_OK;
+    /* The hash of the bytes that were parsed, not of the file as it is now. */
+    if (sc->ini->sha256[0] != '\0')
+        memcpy(hex, sc->ini->sha256, sizeof hex);
+    else if ((rc = resim_sha256_file(sc->ini->path, hex, err)) != RESIM_OK)
         return rc;
-    fputs("  \"resim_version\": ", fp);
-    resim_json_string(fp, RESIM_VERSION);
-    fputs(",\n  \"command_line\": [", fp);
-    for (int i = 0; i < argc; i++) {
-        fputs(i ? ", " : "", fp);
-        resim_json_string(fp, argv[i]);
+    json_t *doc = json_object();
+    if (doc == NULL)
+        return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    int bad = json_object_set_new(doc, "resim_version", jstr(RESIM_VERSION));
+    json_t *cmd = json_array();
+    for (int i = 0; i < argc; i++)
+        bad |= json_array_append_new(cmd, jstr(argv[i]));
+    bad |= json_object_set_new(doc, "command_line", cmd);
+    bad |= json_object_set_new(doc, "scenario",
+                               json_pack("{s:o, s:o, s:s}", "name", jstr(sc->name), "path",
+                                         jstr(sc->ini->path), "sha256", hex));
+    json_t *data = json_array();
+    for (int f = 0; f < RESIM_NFILES && rc == RESIM_OK; f++) {
+        if (sc->data->sha256[f][0] != '\0')
+            memcpy(hex, sc->data->sha256[f], sizeof hex);
+        else if ((rc = resim_sha256_file(sc->data->path[f], hex, err)) != RESIM_OK)
+            break;
+        bad |= json_array_append_new(
+            data, json_pack("{s:o, s:s}", "path", jstr(sc->data->path[f]), "sha256", hex));
     }
-    fputs("],\n  \"scenario\": {\"name\": ", fp);
-    resim_json_string(fp, sc->name);
-    fputs(", \"path\": ", fp);
-    resim_json_string(fp, sc->ini->path);
-    fprintf(fp, ", \"sha256\": \"%s\"},\n  \"data\": [", hex);
-    for (int f = 0; f < RESIM_NFILES; f++) {
-        if ((rc = resim_sha256_file(sc->data->path[f], hex, err)) != RESIM_OK)
-            return rc;
-        fputs(f ? ",\n    {\"path\": " : "\n    {\"path\": ", fp);
-        resim_json_string(fp, sc->data->path[f]);
-        fprintf(fp, ", \"sha256\": \"%s\"}", hex);
-    }
+    bad |= json_object_set_new(doc, "data", data);
     char date[8];
     resim_date_format(sc->start, date);
-    fprintf(fp, "\n  ],\n  \"start\": \"%s\",\n  \"months\": %d,\n  \"warmup_months\": %d,\n"
-                "  \"transit_months\": %d,\n  \"adjust_months\": %.15g,\n  \"elements\": [",
-            date, sc->months, sc->warmup, sc->transit, sc->adjust);
-    for (size_t e = 0; e < sc->n_elements; e++) {
-        fputs(e ? ", " : "", fp);
-        resim_json_string(fp, resim_scenario_symbol(sc, e));
-    }
-    fputs("],\n  \"levers\": {", fp);
-    lever_json j = {fp, 1};
-    resim_levers_each(sc, &sc->initial, lever_member, &j);
-    fputs("\n  },\n  \"timeline\": [", fp);
+    bad |= json_object_set_new(doc, "start", json_string(date));
+    bad |= json_object_set_new(doc, "months", json_integer(sc->months));
+    bad |= json_object_set_new(doc, "warmup_months", json_integer(sc->warmup));
+    bad |= json_object_set_new(doc, "transit_months", json_integer(sc->transit));
+    /* A whole number of months stays an integer, as before. */
+    json_t *adjust = sc->adjust == (double)(long)sc->adjust ? json_integer((long)sc->adjust)
+                                                            : json_real(sc->adjust);
+    bad |= json_object_set_new(doc, "adjust_months", adjust);
+    json_t *el = json_array();
+    for (size_t e = 0; e < sc->n_elements; e++)
+        bad |= json_array_append_new(el, jstr(resim_scenario_symbol(sc, e)));
+    bad |= json_object_set_new(doc, "elements", el);
+    lever_json lj = {json_object(), 0};
+    resim_levers_each(sc, &sc->initial, lever_member, &lj);
+    bad |= lj.bad | json_object_set_new(doc, "levers", lj.obj);
+    json_t *tl = json_array();
     for (size_t k = 0; k < sc->n_events; k++) {
         const resim_event *ev = &sc->events[k];
         resim_date_format(ev->date, date);
-        fprintf(fp, "%s\n    {\"date\": \"%s\", \"month\": %d, \"key\": ", k ? "," : "", date,
-                ev->month);
-        resim_json_string(fp, ev->entry->key);
-        fputs(", \"value\": ", fp);
-        resim_json_string(fp, ev->entry->value);
-        fputs(", \"source\": ", fp);
-        if (ev->source != NULL)
-            resim_json_string(fp, ev->source);
-        else
-            fputs("null", fp);
-        fputc('}', fp);
+        bad |= json_array_append_new(
+            tl, json_pack("{s:s, s:i, s:o, s:o, s:o}", "date", date, "month", ev->month, "key",
+                          jstr(ev->entry->key), "value", jstr(ev->entry->value), "source",
+                          ev->source != NULL ? jstr(ev->source) : json_null()));
     }
-    fputs("\n  ],\n", fp);
-    return RESIM_OK;
+    bad |= json_object_set_new(doc, "timeline", tl);
+    if (rc == RESIM_OK) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(doc, key, v) {
+            int spread = strcmp(key, "data") == 0 || strcmp(key, "levers") == 0 ||
+                         strcmp(key, "timeline") == 0;
+            bad |= member(fp, key, v, spread);
+        }
+        if (bad)
+            rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    }
+    json_decref(doc);
+    return rc;
+}
+
+int resim_sidecar_begin(resim_out *o, const char *csv, resim_error *err)
+{
+    return resim_out_open_sidecar(o, csv, err);
 }
 
 int resim_sidecar_open(resim_out *o, const char *csv, const char *kind, const resim_scenario *sc,
                        int argc, char **argv, resim_error *err)
 {
-    char path[1100];
-    snprintf(path, sizeof path, "%s.json", csv);
-    int rc = resim_out_open(o, path, err);
+    int rc = resim_out_open_sidecar(o, csv, err);
     if (rc != RESIM_OK)
         return rc;
-    fprintf(o->fp, "{\n  \"kind\": \"%s\",\n", kind);
+    fputs("{\n  \"kind\": ", o->fp);
+    resim_json_string(o->fp, kind);
+    fputs(",\n", o->fp);
     rc = resim_sidecar_common(o->fp, sc, argc, argv, err);
     if (rc != RESIM_OK)
         resim_out_abort(o);
