@@ -344,11 +344,12 @@ static int check_headers(merge *m, char **header, size_t *total, int *known, res
             break;
         }
         if (k == 0) {
-            if ((*header = malloc((size_t)len)) == NULL) {
+            if ((*header = malloc((size_t)len + 1)) == NULL) {
                 rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
                 break;
             }
             memcpy(*header, line, (size_t)len);
+            (*header)[len] = '\0';
             first_len = len;
             m->fields = count_fields(line, (size_t)len - 1);
         } else if (len != first_len || memcmp(line, *header, (size_t)len) != 0) {
