@@ -23,7 +23,7 @@
  * slot's name is written before the slot is switched on, and the handler
  * only calls unlink, signal and raise (async-signal-safe).
  */
-#define TMP_SLOTS 64
+#define TMP_SLOTS 256
 static char tmp_name[TMP_SLOTS][1100];
 static volatile sig_atomic_t tmp_on[TMP_SLOTS];
 static int handlers_installed;
