@@ -63,6 +63,8 @@ int resim_out_is_direct(const char *path);
  * errno set on failure.
  */
 FILE *resim_partial_create(const char *path);
+/* The reason a partial-file function failed, for its errno. */
+const char *resim_partial_strerror(int errnum);
 /* Opens an existing partial file for resuming ("r+"), never through a link. */
 FILE *resim_partial_reopen(const char *path);
 /*

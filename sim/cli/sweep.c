@@ -1097,9 +1097,9 @@ static int open_partial(const char *path, int resume, const sbuf *header, plan *
     FILE *fp = resume ? resim_partial_reopen(path) : NULL;
     if (fp == NULL) {
         if (resume && errno != ENOENT)
-            return resim_error_set(err, RESIM_EIO, path, 0, "cannot resume: %s", strerror(errno));
+            return resim_error_set(err, RESIM_EIO, path, 0, "cannot resume: %s", resim_partial_strerror(errno));
         if ((fp = resim_partial_create(path)) == NULL)
-            return resim_error_set(err, RESIM_EIO, path, 0, "cannot create: %s", strerror(errno));
+            return resim_error_set(err, RESIM_EIO, path, 0, "cannot create: %s", resim_partial_strerror(errno));
         if (fwrite(header->p, 1, header->n, fp) != header->n || fflush(fp) != 0) {
             fclose(fp);
             return resim_error_set(err, RESIM_EIO, path, 0, "write error");

@@ -608,6 +608,20 @@ FILE *resim_partial_create(const char *path)
     return fp;
 }
 
+const char *resim_partial_strerror(int errnum)
+{
+    switch (errnum) {
+    case ENOTSUP:
+        return "the output must be a regular file (FILE.partial is renamed onto it)";
+    case ELOOP:
+        return "is a symbolic link (a partial file is never written through one)";
+    case EEXIST:
+        return "exists and is not a regular file";
+    default:
+        return strerror(errnum);
+    }
+}
+
 FILE *resim_partial_reopen(const char *path)
 {
     int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
