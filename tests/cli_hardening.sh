@@ -162,6 +162,32 @@ if [ -e "$work/null" ]; then
         test $? = 1 -a -c "$work/null" -a ! -e "$work/null.partial"
 fi
 
+# Two sweeps to one output: the second is refused while the first runs.
+fresh
+J=$root/scenarios/japan-2026.ini
+slow=(--vary policy.approval.watch=0:1:40 --replicates 20)
+"$bin" sweep "$J" "${slow[@]}" -o "$O/l.csv" >/dev/null 2>&1 &
+first=$!
+for _ in $(seq 100); do
+    [ -s "$O/l.csv.partial" ] && break
+    sleep 0.1
+done
+"$bin" sweep "$J" "${slow[@]}" -o "$O/l.csv" >"$work/out" 2>"$work/err"
+rc=$?
+"$bin" sweep "$J" "${slow[@]}" --resume -o "$O/l.csv" >"$work/out" 2>"$work/err2"
+rc2=$?
+running=0
+kill -0 $first 2>/dev/null && running=1
+kill -TERM $first 2>/dev/null
+wait $first
+check "second sweep to the same output while the first runs: refused (locked)" \
+    test $running = 1 -a $rc = 1 -a "$(grep -c 'locked' "$work/err")" = 1
+check "second sweep with --resume while the first runs: refused (locked)" \
+    test $rc2 = 1 -a "$(grep -c 'locked' "$work/err2")" = 1
+"$bin" sweep "$S" --vary policy.approval.watch=0:1:2 -o "$O/l2.csv" 2>/dev/null
+"$bin" sweep "$S" --vary policy.approval.watch=0:1:2 --resume -o "$O/l2.csv" 2>"$work/err"
+check "no lock is left behind: the same output again works" test $? = 0
+
 # ---------------------------------------------------------------- both or neither
 fresh
 "$bin" run "$S" -o "$O/a.csv" 2>/dev/null

@@ -57,15 +57,18 @@ int resim_out_is_direct(const char *path);
 /*
  * Files appended to by long jobs (a sweep's FILE.partial). Creates path
  * exclusively, never through a symbolic link (O_EXCL|O_NOFOLLOW, mode 0666
- * under the umask); a regular file left there is replaced, a link or
- * anything else is refused. When path ends in ".partial", the final name
+ * under the umask), and holds an advisory write lock (fcntl) on it while the
+ * process lives, so a second sweep to the same output is refused (EBUSY); a
+ * regular file left there by an earlier run is replaced, a link or anything
+ * else is refused. When path ends in ".partial", the final name
  * without it must not be a device, FIFO or directory. Returns NULL with
  * errno set on failure.
  */
 FILE *resim_partial_create(const char *path);
 /* The reason a partial-file function failed, for its errno. */
 const char *resim_partial_strerror(int errnum);
-/* Opens an existing partial file for resuming ("r+"), never through a link. */
+/* Opens an existing partial file for resuming ("r+"), never through a link,
+ * and locks it as resim_partial_create does. */
 FILE *resim_partial_reopen(const char *path);
 /*
  * Renames a finished partial file to its final name when the next sidecar

@@ -573,6 +573,25 @@ void resim_temp_remove(char *name)
 
 /* ------------------------------------------------ partial files */
 
+/*
+ * Takes an advisory write lock on the whole file (fcntl, so it also holds
+ * on NFS): a second sweep to the same output is refused while the first
+ * runs. The lock goes with the process. Returns 0, or -1 with errno EBUSY
+ * when another process holds it.
+ */
+static int lock_partial(int fd)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) == 0)
+        return 0;
+    if (errno == EACCES || errno == EAGAIN)
+        errno = EBUSY;
+    return -1;
+}
+
 FILE *resim_partial_create(const char *path)
 {
     size_t n = strlen(path);
@@ -593,12 +612,33 @@ FILE *resim_partial_create(const char *path)
             errno = S_ISLNK(st.st_mode) ? ELOOP : EEXIST;
             return NULL;
         }
-        if (unlink(path) != 0) /* left by an earlier run, not resumed */
+        /* Left by an earlier run and not resumed: replaced, unless a sweep
+         * is writing it now. */
+        int old = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (old >= 0 && lock_partial(old) != 0) {
+            int saved = errno;
+            close(old);
+            errno = saved;
+            return NULL;
+        }
+        int gone = unlink(path);
+        if (old >= 0)
+            close(old);
+        if (gone != 0)
             return NULL;
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0)
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        if (errno == EEXIST) /* another sweep created it just now */
+            errno = EBUSY;
         return NULL;
+    }
+    if (lock_partial(fd) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return NULL;
+    }
     FILE *fp = fdopen(fd, "w");
     if (fp == NULL) {
         int saved = errno;
@@ -611,6 +651,8 @@ FILE *resim_partial_create(const char *path)
 const char *resim_partial_strerror(int errnum)
 {
     switch (errnum) {
+    case EBUSY:
+        return "another resim sweep is writing it (the file is locked)";
     case ENOTSUP:
         return "the output must be a regular file (FILE.partial is renamed onto it)";
     case ELOOP:
@@ -631,6 +673,12 @@ FILE *resim_partial_reopen(const char *path)
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         errno = EEXIST;
+        return NULL;
+    }
+    if (lock_partial(fd) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
         return NULL;
     }
     FILE *fp = fdopen(fd, "r+");
