@@ -344,6 +344,7 @@ static void held_abandon(void)
         if (held[k].owner != NULL) {
             tmp_remove(held[k].owner->tmp);
             held[k].owner->held = 0;
+            held[k].owner->kind = RESIM_OUT_NONE;
         }
     n_held = 0;
 }
@@ -417,6 +418,7 @@ static int rename_group(held_rename *side, resim_error *err)
                 tmp_remove(g[k]->owner->tmp);
             }
             g[k]->owner->held = 0;
+            g[k]->owner->kind = RESIM_OUT_NONE;
         }
     }
     n_held = 0;
@@ -478,6 +480,8 @@ static int commit_sidecar(resim_out *o, resim_error *err)
 
 int resim_out_prepare(resim_out *o, resim_error *err)
 {
+    if (o->held)
+        return RESIM_OK;
     if (o->kind != RESIM_OUT_FILE)
         return resim_out_commit(o, err);
     int e = close_checked(o->fp, 1);
@@ -500,7 +504,11 @@ int resim_out_prepare(resim_out *o, resim_error *err)
 int resim_out_commit(resim_out *o, resim_error *err)
 {
     int e;
-    switch (o->kind) {
+    int kind = o->kind;
+    /* Committed (or failed) once: a second commit has nothing to do. */
+    if (kind != RESIM_OUT_STDOUT)
+        o->kind = RESIM_OUT_NONE;
+    switch (kind) {
     case RESIM_OUT_STDOUT:
         o->fp = NULL;
         if (fflush(stdout) != 0 || ferror(stdout))

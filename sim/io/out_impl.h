@@ -6,6 +6,9 @@
 
 #include "resim/csvout.h"
 
+/* s with each byte that is not valid UTF-8 replaced by U+FFFD (malloc'ed; NULL without memory). */
+char *resim_utf8_clean(const char *s, size_t *len);
+
 /* Opens o as a memory output holding the sidecar of csv (CSV.json). */
 int resim_out_open_sidecar(resim_out *o, const char *csv, resim_error *err);
 

@@ -49,71 +49,12 @@ int resim_sha256_file(const char *path, char hex[65], resim_error *err)
     return RESIM_OK;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    unsigned cp = c & (0x7fu >> len);
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-int resim_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_len(p + i, n - i);
-        if (k == 0)
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* A jansson string of s, each byte that is not valid UTF-8 replaced by U+FFFD. */
 static json_t *jstr(const char *s)
 {
-    size_t n = strlen(s);
-    if (resim_utf8_valid(s, n))
-        return json_stringn(s, n);
-    char *clean = malloc(3 * n + 1);
-    if (clean == NULL)
-        return NULL;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t m = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = utf8_len(p + i, n - i);
-        if (k == 0) {
-            memcpy(clean + m, "\xef\xbf\xbd", 3);
-            m += 3;
-            i++;
-        } else {
-            memcpy(clean + m, p + i, k);
-            m += k;
-            i += k;
-        }
-    }
-    json_t *j = json_stringn(clean, m);
+    size_t n;
+    char *clean = resim_utf8_clean(s, &n);
+    json_t *j = clean != NULL ? json_stringn(clean, n) : NULL;
     free(clean);
     return j;
 }
@@ -122,14 +63,6 @@ static json_t *jstr(const char *s)
 static int dump_line(FILE *fp, const json_t *v)
 {
     return json_dumpf(v, fp, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-}
-
-void resim_json_string(FILE *fp, const char *s)
-{
-    json_t *j = jstr(s);
-    if (j == NULL || dump_line(fp, j) != 0)
-        fputs("\"\"", fp); /* out of memory; the sidecar check still sees valid JSON */
-    json_decref(j);
 }
 
 typedef struct lever_json {
@@ -254,11 +187,6 @@ int resim_sidecar_common(FILE *fp, const resim_scenario *sc, int argc, char **ar
     }
     json_decref(doc);
     return rc;
-}
-
-int resim_sidecar_begin(resim_out *o, const char *csv, resim_error *err)
-{
-    return resim_out_open_sidecar(o, csv, err);
 }
 
 int resim_sidecar_open(resim_out *o, const char *csv, const char *kind, const resim_scenario *sc,
