@@ -333,6 +333,11 @@ cp "$O/s7.csv" "$O/dup.csv"
 check "merge: an overlap found across groups names both shards" \
     test $? = 1 -a "$(grep -c "dup.csv:2: point 6 is also in $O/s7.csv (line 2)" "$work/err")" = 1
 check "merge: no scratch files left after an error" test -z "$(ls "$O" | grep '\.merge\.')"
+if [ -c "$work/full" ]; then
+    "$bin" merge "$O"/s*.csv -o "$work/full" >"$work/out" 2>"$work/err"
+    check "merge -o a full device: exit 1, says no space, device kept" \
+        test $? = 1 -a "$(grep -c 'No space left on device' "$work/err")" = 1 -a -c "$work/full"
+fi
 
 # ---------------------------------------------------------------- --quantiles
 fresh
