@@ -295,7 +295,10 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
 /* list.add / list.remove (MODEL.md section 3): deterministic by exposure. */
 static void list_move(resim_model *m, const resim_event *ev)
 {
-    size_t want = (size_t)ev->value, moved = 0;
+    /* More than there are importers moves them all (and warns); the cast of a
+     * larger double to size_t would be undefined. */
+    size_t want = ev->value > 0 ? (ev->value < (double)m->N + 1 ? (size_t)ev->value : m->N + 1) : 0;
+    size_t moved = 0;
     int to = ev->status;
     for (size_t k = 0; k < m->N && moved < want; k++) {
         if (ev->kind == RESIM_EV_LIST_ADD) {
