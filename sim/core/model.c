@@ -587,6 +587,8 @@ static size_t pick_weighted(const resim_model *m, int add, int to)
  * year) and each batch moves importers picked with probability proportional
  * to exposure (additions) or to 1 - exposure (removals).
  */
+#define LIST_MEAN_MAX 1e6
+
 static void list_process(resim_model *m, int t)
 {
     const resim_scenario *sc = m->sc;
@@ -597,8 +599,14 @@ static void list_process(resim_model *m, int t)
             double rate = sc->list_rate[dir][to];
             if (rate <= 0)
                 continue;
-            unsigned int batches = gsl_ran_poisson(m->list_rng, rate / 12);
-            size_t moves = batches * (size_t)sc->list_batch[dir][to];
+            /* A million batches a month, or a batch larger than the importer
+             * count, already moves everyone: the caps keep GSL's Poisson
+             * sampler (which stalls at huge means) and the cast defined. */
+            double mu = rate / 12 < LIST_MEAN_MAX ? rate / 12 : LIST_MEAN_MAX;
+            unsigned int batches = gsl_ran_poisson(m->list_rng, mu);
+            double b = sc->list_batch[dir][to];
+            size_t batch = b < (double)m->N + 1 ? (size_t)b : m->N + 1;
+            size_t moves = batches * batch;
             for (size_t k = 0; k < moves; k++) {
                 size_t i = pick_weighted(m, dir == 0, to);
                 if (i == m->N)
