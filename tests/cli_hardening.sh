@@ -339,6 +339,17 @@ if [ -c "$work/full" ]; then
         test $? = 1 -a "$(grep -c 'No space left on device' "$work/err")" = 1 -a -c "$work/full"
 fi
 
+# ---------------------------------------------------------------- huge list moves
+# Counts beyond the number of importers move them all; in a sanitized build a
+# cast of 1e20 to an integer would stop the run.
+fresh
+"$bin" run "$S" --set 2025-03.list.add.control=1e20 -o "$O/h.csv" >"$work/out" 2>"$work/err"
+check "list.add of 1e20 importers: runs, warns that only some could move" \
+    test $? = 0 -a "$(grep -c 'importers could move' "$work/err")" = 1
+printf '[list_process]\nadd.control.rate = 1e12\nadd.control.batch = 1e20\n' >>"$S"
+timeout 120 "$bin" run "$S" --replicates 2 -o "$O/p.csv" >"$work/out" 2>"$work/err"
+check "[list_process] rate 1e12 and batch 1e20: the ensemble finishes" test $? = 0 -a -s "$O/p.csv"
+
 # ---------------------------------------------------------------- --quantiles
 fresh
 long=$(printf '0.10000000000000000000000000000000000000001,%.0s' $(seq 14))0.9
