@@ -6,7 +6,7 @@
  * Each shard is in point order, so the shards are merged as sorted streams,
  * one row of each in memory. At most MERGE_FAN_IN files are read at once:
  * with more shards, groups of them are first merged into scratch files
- * beside the output (each row tagged with the shard and line it came from,
+ * beside the output, or in TMPDIR (each row tagged with the shard and line it came from,
  * so that errors still name them), and those are merged in turn. Every
  * point from 0 on must come from exactly one shard; when the shards'
  * sidecars (SHARD.json) give the design's total, points missing at the end
@@ -211,10 +211,10 @@ static int merge_streams(const merge *m, stream *s, size_t n, FILE *out, int fin
     return rc;
 }
 
-/* Where scratch files go: beside the output, or in TMPDIR for stdout. */
+/* Where scratch files go: beside the output, or in TMPDIR for stdout or a device. */
 static const char *scratch_base(const merge *m, char *buf, size_t size)
 {
-    if (strcmp(m->out, "-") != 0)
+    if (!resim_out_is_direct(m->out))
         return m->out;
     const char *dir = getenv("TMPDIR");
     snprintf(buf, size, "%s/resim-merge", dir != NULL && *dir ? dir : "/tmp");
