@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sweep.h"
+#include "resim/csvout.h"
 
 #define FLUSH_ROWS 64    /* rows per flush of the partial file, at most */
 
@@ -170,23 +171,30 @@ int cli_sweep(int argc, char **argv)
         }
         if (rc == RESIM_OK && rank == 0) {
             sweep_progress_show(&pr, pr.total, 1);
+            /* The rows are renamed onto FILE together with the sidecar, while
+             * the partial file is still locked. */
+            char join[1200] = "";
             if (ranks == 1) {
-                /* Renamed while still locked, so no second sweep can take it in between. */
-                int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
-                bad = bad || rename(partial, a.output) != 0;
-                bad |= fclose(fp) != 0;
-                fp = NULL;
-                if (bad)
+                if (fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0 ||
+                    resim_partial_hold(partial, a.output) != 0)
                     rc = resim_error_set(&err, RESIM_EIO, a.output, 0, "write error");
-                else {
-                    sweep_remove_inputs(partial);
-                    sweep_remove_parts(a.output); /* left by an earlier run under MPI */
-                }
             } else {
-                rc = sweep_join_parts(a.output, partial, fp, ranks, &err);
+                rc = sweep_join_parts(a.output, partial, fp, ranks, join, sizeof join, &err);
             }
             if (rc == RESIM_OK)
                 rc = sweep_write_sidecar(a.output, &p, &a, &s.sc, argc, argv, &err);
+            if (rc == RESIM_OK) {
+                if (ranks > 1)
+                    remove(partial);
+                sweep_remove_inputs(partial);
+                sweep_remove_parts(a.output); /* of this run, or left by an earlier one */
+            } else if (join[0] != '\0') {
+                remove(join);
+            }
+            int bad = fclose(fp) != 0;
+            fp = NULL;
+            if (bad && rc == RESIM_OK)
+                rc = resim_error_set(&err, RESIM_EIO, a.output, 0, "write error");
         }
         if (rc != RESIM_OK) {
             if (pr.on)

@@ -250,12 +250,14 @@ int sweep_open_part(const char *path, int resume, const plan *p, size_t j0, size
 /*
  * Rank 0, when every rank has finished its part: streams the partial file
  * head (the header and rows kept from before) and the parts of ranks 0 ..
- * ranks-1 in order into a new file, renamed to output when complete; then
- * removes the parts, the partial file and its record of inputs. A kill
- * during the join leaves every input in place for --resume.
+ * ranks-1 in order into a new file (its name in join), to be renamed onto
+ * output with the sidecar (resim_partial_hold). The caller removes the
+ * parts, the partial file and its record of inputs once both are
+ * committed. A kill during the join leaves every input in place for
+ * --resume.
  */
-int sweep_join_parts(const char *output, const char *partial, FILE *head, int ranks,
-                     resim_error *err);
+int sweep_join_parts(const char *output, const char *partial, FILE *head, int ranks, char *join,
+                     size_t join_size, resim_error *err);
 /* Removes PATH.inputs (after the partial file was renamed to its final name). */
 void sweep_remove_inputs(const char *path);
 /* Writes FILE.json for the sweep. */

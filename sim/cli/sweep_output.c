@@ -206,7 +206,10 @@ int sweep_inputs_hash(const plan *p, const sweep_args *a, const cli_scenario *s,
     }
     for (size_t f = 0; f < RESIM_NFILES; f++) {
         char fh[65] = "";
-        if (s->data.path[f][0] != '\0') {
+        /* The hash of the bytes parsed when the reader kept it. */
+        if (s->data.sha256[f][0] != '\0') {
+            memcpy(fh, s->data.sha256[f], sizeof fh);
+        } else if (s->data.path[f][0] != '\0') {
             int rc = resim_sha256_file(s->data.path[f], fh, err);
             if (rc != RESIM_OK)
                 return rc;
@@ -299,58 +302,22 @@ static int check_inputs(const char *path, const char *inputs, resim_error *err)
 }
 
 /*
- * Opens path for the partial rows and takes an advisory write lock on it:
- * created exclusively, never through a link. An existing regular file
- * (from a killed sweep) is kept for resume, else emptied once it is
- * locked. Returns the stream, or NULL with err set.
+ * Opens path for the partial rows under an advisory write lock
+ * (resim_partial_create / resim_partial_reopen: created exclusively, never
+ * through a link). With resume an existing file is kept (*created 0), else
+ * a new one is made. Returns the stream, or NULL with err set.
  */
-static FILE *lock_partial(const char *path, int resume, int *created, resim_error *err)
+static FILE *open_locked(const char *path, int resume, int *created, resim_error *err)
 {
     *created = 0;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd >= 0) {
-        *created = 1;
-    } else if (errno == EEXIST) {
-        fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    FILE *fp = resume ? resim_partial_reopen(path) : NULL;
+    if (fp == NULL && (!resume || errno == ENOENT)) {
+        fp = resim_partial_create(path);
+        *created = fp != NULL;
     }
-    if (fd < 0) {
-        resim_error_set(err, RESIM_EIO, path, 0, "cannot %s the partial output: %s",
-                        resume ? "open" : "create",
-                        errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        resim_error_set(err, RESIM_EIO, path, 0, "the partial output is not a regular file");
-        return NULL;
-    }
-    struct flock lk;
-    memset(&lk, 0, sizeof lk);
-    lk.l_type = F_WRLCK;
-    lk.l_whence = SEEK_SET;
-    if (fcntl(fd, F_SETLK, &lk) != 0) {
-        int e = errno;
-        close(fd);
-        if (e == EACCES || e == EAGAIN)
-            resim_error_set(err, RESIM_EIO, path, 0,
-                            "another sweep is writing this output (the partial file is locked); "
-                            "not started");
-        else
-            resim_error_set(err, RESIM_EIO, path, 0, "cannot lock the partial output: %s",
-                            strerror(e));
-        return NULL;
-    }
-    if (!resume && !*created && ftruncate(fd, 0) != 0) {
-        close(fd);
-        resim_error_set(err, RESIM_EIO, path, 0, "cannot empty the partial output");
-        return NULL;
-    }
-    FILE *fp = fdopen(fd, "r+");
-    if (fp == NULL) {
-        close(fd);
-        resim_error_set(err, RESIM_ENOMEM, path, 0, "out of memory");
-    }
+    if (fp == NULL)
+        resim_error_set(err, RESIM_EIO, path, 0, "cannot %s: %s; not started",
+                        resume ? "resume" : "create", resim_partial_strerror(errno));
     return fp;
 }
 
@@ -444,7 +411,7 @@ int sweep_open_partial(const char *path, int resume, const char *inputs, const c
     p->done = 0;
     p->kept = 0;
     int created;
-    FILE *fp = lock_partial(path, resume, &created, err);
+    FILE *fp = open_locked(path, resume, &created, err);
     if (fp == NULL)
         return err != NULL ? err->status : RESIM_EIO;
     if (!resume || created) {
@@ -513,7 +480,7 @@ int sweep_open_part(const char *path, int resume, const plan *p, size_t j0, size
 {
     *rows = 0;
     int created;
-    FILE *fp = lock_partial(path, resume, &created, err);
+    FILE *fp = open_locked(path, resume, &created, err);
     if (fp == NULL)
         return err != NULL ? err->status : RESIM_EIO;
     if (resume && !created) {
@@ -530,24 +497,28 @@ int sweep_open_part(const char *path, int resume, const plan *p, size_t j0, size
     return RESIM_OK;
 }
 
-/* Appends the bytes of in (from its start) to out. */
-static int copy_all(FILE *in, FILE *out)
+/* Appends the bytes of the file open as fd (from its start) to out. */
+static int copy_all(int fd, FILE *out)
 {
     char buf[1 << 16];
-    size_t n;
-    if (fseeko(in, 0, SEEK_SET) != 0)
-        return -1;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n)
+    off_t at = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, sizeof buf, at);
+        if (n < 0)
             return -1;
-    return ferror(in) ? -1 : 0;
+        if (n == 0)
+            return 0;
+        if (fwrite(buf, 1, (size_t)n, out) != (size_t)n)
+            return -1;
+        at += n;
+    }
 }
 
-int sweep_join_parts(const char *output, const char *partial, FILE *head, int ranks,
-                     resim_error *err)
+int sweep_join_parts(const char *output, const char *partial, FILE *head, int ranks, char *join,
+                     size_t join_size, resim_error *err)
 {
-    char join[1200], part[1200];
-    snprintf(join, sizeof join, "%s.join", partial);
+    char part[1200];
+    snprintf(join, join_size, "%s.join", partial);
     /* Left by a join that was killed: ours to replace while we hold the lock. */
     remove(join);
     int fd = open(join, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -557,27 +528,26 @@ int sweep_join_parts(const char *output, const char *partial, FILE *head, int ra
             close(fd);
         return resim_error_set(err, RESIM_EIO, join, 0, "cannot create: %s", strerror(errno));
     }
-    int bad = fflush(head) != 0 || copy_all(head, out) != 0;
+    /* The head's stream may be write-only: read its descriptor. */
+    int bad = fflush(head) != 0 || copy_all(fileno(head), out) != 0;
     for (int r = 0; !bad && r < ranks; r++) {
         sweep_part_path(part, sizeof part, output, r, ranks);
-        FILE *in = fopen(part, "rb");
-        if (in == NULL) {
+        int in = open(part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0) {
             fclose(out);
             remove(join);
             return resim_error_set(err, RESIM_EIO, part, 0, "cannot open: %s", strerror(errno));
         }
         bad = copy_all(in, out) != 0;
-        fclose(in);
+        close(in);
     }
     bad = bad || fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0;
     bad |= fclose(out) != 0;
-    if (bad || rename(join, output) != 0) {
+    /* Renamed onto output together with the sidecar. */
+    if (bad || resim_partial_hold(join, output) != 0) {
         remove(join);
         return resim_error_set(err, RESIM_EIO, output, 0, "write error");
     }
-    sweep_remove_parts(output);
-    remove(partial);
-    sweep_remove_inputs(partial);
     return RESIM_OK;
 }
 
