@@ -20,7 +20,12 @@ trap 'rm -rf "$tmp"' EXIT
 # Open MPI leaks a little inside its own libraries at exit; suppress only those.
 export LSAN_OPTIONS="suppressions=$here/lsan-mpi.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export OMPI_MCA_rmaps_base_oversubscribe=1
-mpi() { mpirun --allow-run-as-root --oversubscribe "$@"; }
+# Open MPI unloads its components before LeakSanitizer runs, so what they keep
+# shows as leaks of an unknown module that no suppression can name (even
+# `mpirun -n 2 resim sweep --help` reports them): leak checks stay on for the
+# one-process runs here and in every other test, off under mpirun.
+mpi_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+mpi() { ASAN_OPTIONS=$mpi_asan mpirun --allow-run-as-root --oversubscribe "$@"; }
 
 passed=0
 failed=0
@@ -68,8 +73,8 @@ big=(--set scenario.months=24 --design sobol --points 1200 --vary policy.approva
 killed() {
     local n=$1 m=$2 k=0 pid
     rm -f "$tmp/r.csv"*
-    mpirun --allow-run-as-root --oversubscribe -n "$n" "$resim" sweep "$S" "${big[@]}" \
-        -o "$tmp/r.csv" >/dev/null 2>&1 &
+    ASAN_OPTIONS=$mpi_asan mpirun --allow-run-as-root --oversubscribe -n "$n" "$resim" sweep \
+        "$S" "${big[@]}" -o "$tmp/r.csv" >/dev/null 2>&1 &
     pid=$!
     while [ $k -lt 1000 ] && [ "$(ls "$tmp"/r.csv.rank-*-of-"$n".partial 2>/dev/null | wc -l)" -lt "$n" ]; do
         sleep 0.02

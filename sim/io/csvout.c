@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "out_impl.h"
+#include "resim/sidecar.h"
 
 /* ------------------------------------------------ temporary files and signals */
 
@@ -293,6 +294,13 @@ int resim_out_open_sidecar(resim_out *o, const char *csv, resim_error *err)
     if ((o->fp = open_memstream(&o->mem, &o->mem_len)) == NULL)
         return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
     return RESIM_OK;
+}
+
+/* Declared in sidecar.h beside the JSON helpers; here so that json.c and
+ * this file do not call each other. */
+int resim_sidecar_begin(resim_out *o, const char *csv, resim_error *err)
+{
+    return resim_out_open_sidecar(o, csv, err);
 }
 
 /* Flushes and closes a stream; returns 0 or the errno of the first failure. */

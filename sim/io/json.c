@@ -84,11 +84,6 @@ void resim_json_string(FILE *fp, const char *s)
     free(clean);
 }
 
-int resim_sidecar_begin(resim_out *o, const char *csv, resim_error *err)
-{
-    return resim_out_open_sidecar(o, csv, err);
-}
-
 int resim_sidecar_render(const char *text, size_t len, const char *path, char **out,
                          size_t *out_len, resim_error *err)
 {
