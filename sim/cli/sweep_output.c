@@ -265,9 +265,15 @@ static int write_inputs(const char *path, const char *inputs, resim_error *err)
     char ip[1200], tmp[1220];
     inputs_path(ip, sizeof ip, path);
     snprintf(tmp, sizeof tmp, "%s.new", ip);
-    FILE *fp = fopen(tmp, "w");
-    if (fp == NULL)
-        return resim_error_set(err, RESIM_EIO, tmp, 0, "cannot create: %s", strerror(errno));
+    /* Never through a link planted at the temporary name. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fp == NULL) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return resim_error_set(err, RESIM_EIO, tmp, 0, "cannot create: %s", strerror(e));
+    }
     int bad = fprintf(fp, "resim sweep inputs sha256 %s\n", inputs) < 0;
     bad |= fflush(fp) != 0 || ferror(fp);
     bad |= fclose(fp) != 0;
