@@ -87,6 +87,35 @@ static void test_lhs_strata(void **state)
     resim_design_free(d);
 }
 
+/* LHS at sizes around the Feistel network's powers of four: still one point per stratum. */
+static void test_lhs_sizes(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 1023, 1025};
+    double lo[2] = {-2.385, 0}, hi[2] = {7.5, 1};
+    resim_error err = {0};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        size_t n = sizes[t];
+        resim_design *d = resim_design_alloc(RESIM_DESIGN_LHS, 2, lo, hi, NULL, n, 77, &err);
+        assert_non_null(d);
+        int *hit = calloc(2 * n, sizeof *hit);
+        assert_non_null(hit);
+        double x[2];
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(resim_design_point(d, NULL, i, x, &err), RESIM_OK);
+            for (size_t k = 0; k < 2; k++) {
+                assert_true(x[k] >= lo[k] && x[k] <= hi[k]);
+                size_t s = (size_t)floor((x[k] - lo[k]) / (hi[k] - lo[k]) * (double)n);
+                hit[k * n + (s == n ? n - 1 : s)]++;
+            }
+        }
+        for (size_t s = 0; s < 2 * n; s++)
+            assert_int_equal(hit[s], 1);
+        free(hit);
+        resim_design_free(d);
+    }
+}
+
 /* Sobol: the points are gsl_qrng_sobol's, scaled, in any visiting order. */
 static void test_sobol_equals_gsl(void **state)
 {
@@ -351,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grid_order),
         cmocka_unit_test(test_lhs_strata),
+        cmocka_unit_test(test_lhs_sizes),
         cmocka_unit_test(test_sobol_equals_gsl),
         cmocka_unit_test(test_saltelli),
         cmocka_unit_test(test_morris),

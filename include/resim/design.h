@@ -43,11 +43,13 @@ typedef struct resim_design resim_design;
  *   (Python's itertools.product). `points` and `seed` are ignored.
  * - LHS: `points` >= 1 points. Key k's range is cut into `points` equal
  *   strata; a permutation per key assigns every point its own stratum, and
- *   the value lies at a uniform random position inside it. Randomness comes
- *   from a gsl_rng_mt19937 seeded with `seed` (GSL keeps 32 bits of it, and
- *   seed 0 is GSL's default seed 4357): first one gsl_ran_shuffle per key,
- *   in key order, then the positions point by point, key by key. The
- *   permutations and positions are kept: O(points x dims) memory.
+ *   the value lies at a uniform random position inside it. Both come from
+ *   Philox-4x32-10 keyed by `seed` (all 64 bits count): key k's permutation
+ *   is a 6-round Feistel network over the smallest even number of bits that
+ *   holds points - 1, cycle-walked into [0, points), and the position of
+ *   point i is 53 bits of Philox at (i, k). Point i is computed from (seed,
+ *   k, i) alone: O(dims) memory and no start-up cost for any size, and the
+ *   same value whichever shard, rank or thread asks for it.
  * - SOBOL: `points` >= 1 points, point i being the (i+1)-th draw of
  *   gsl_qrng_sobol (GSL skips the origin) scaled to [lo, hi]; at most
  *   RESIM_SOBOL_MAX_DIMS keys. levels and seed are ignored.

@@ -29,6 +29,7 @@ typedef struct resim_ini {
     char **files;    /* paths of the base files entries came from (owned), so
                         an entry's `file` may point at one of them */
     size_t n_files;
+    char sha256[65]; /* hex SHA-256 of the bytes parsed, "" when not read from a file */
 } resim_ini;
 
 /* Applies SECTION.KEY=VALUE: replaces the entry or appends one. */

@@ -130,6 +130,8 @@ int cli_whole(const char *s, unsigned long long lo, unsigned long long hi,
 int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n)
 {
     char buf[512];
+    if (strlen(v) >= sizeof buf)
+        return cli_usage("--quantiles: list longer than %zu characters", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", v);
     *n = 0;
     char *save = NULL;
@@ -142,6 +144,14 @@ int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n)
         if (*n > 0 && x <= q[*n - 1])
             return cli_usage("--quantiles must be increasing");
         q[(*n)++] = x;
+        /* Each quantile names columns: two names alike would be two equal columns. */
+        char a[32], b[32];
+        cli_quantile_name(a, sizeof a, x);
+        for (size_t k = 0; k + 1 < *n; k++) {
+            cli_quantile_name(b, sizeof b, q[k]);
+            if (strcmp(a, b) == 0)
+                return cli_usage("--quantiles %.17g and %.17g both name columns %s", q[k], x, a);
+        }
     }
     if (*n == 0)
         return cli_usage("--quantiles needs at least one value");

@@ -453,9 +453,9 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
             window_finish(&w, a);
         write_summary_block(out.fp, a, sc, G, store, R, (int)m0, (int)nm, w.x != NULL ? &w : NULL);
     }
-    if ((raw.fp != NULL && (rc = resim_out_commit(&raw, &err)) != RESIM_OK) ||
-        (dr.fp != NULL && (rc = resim_out_commit(&dr, &err)) != RESIM_OK) ||
-        (rc = resim_out_commit(&out, &err)) != RESIM_OK)
+    if ((raw.fp != NULL && (rc = (named ? resim_out_prepare : resim_out_commit)(&raw, &err))) ||
+        (dr.fp != NULL && (rc = resim_out_prepare(&dr, &err)) != RESIM_OK) ||
+        (rc = resim_out_prepare(&out, &err)) != RESIM_OK)
         goto done;
     if (named)
         rc = write_sidecar(a->output, &s, a, passes, s.u.n > 0 ? draws_path : NULL, argc, argv,

@@ -326,7 +326,7 @@ int cli_run(int argc, char **argv)
     cli_write_header(o.fp, 0);
     run_month_ctx mc = {o.fp, sc, a.by, G};
     if ((rc = resim_model_run(m, out, NULL, run_month, &mc)) != RESIM_OK ||
-        (rc = resim_out_commit(&o, &err)) != RESIM_OK)
+        (rc = resim_out_prepare(&o, &err)) != RESIM_OK)
         goto done;
     if (a.output != NULL && strcmp(a.output, "-") != 0)
         rc = write_sidecar(a.output, sc, a.by_at, argc, argv, &err);

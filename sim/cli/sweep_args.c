@@ -558,6 +558,100 @@ int sweep_build_plan(plan *p, const sweep_args *a, const cli_scenario *s, resim_
     return code;
 }
 
+/*
+ * Resolves the scenario with the keys of mask set to val (the others as the
+ * scenario has them); the error names what was tried.
+ */
+static int resolve_with(const plan *p, const cli_scenario *s, const unsigned char *mask,
+                        char (*val)[VALUE_MAX], const char *what, resim_error *err)
+{
+    resim_ini ini;
+    resim_error e = {0};
+    int rc = resim_ini_copy(&ini, s->sc.ini, err);
+    if (rc != RESIM_OK)
+        return rc;
+    for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++)
+        if (mask[k])
+            rc = resim_ini_put(&ini, p->keys[k].section, p->keys[k].key, val[k], p->origin, 0, &e);
+    resim_scenario sc;
+    memset(&sc, 0, sizeof sc);
+    if (rc == RESIM_OK)
+        rc = resim_scenario_resolve(&sc, &ini, &s->data, NULL, NULL, &e);
+    resim_scenario_free(&sc);
+    resim_ini_free(&ini);
+    if (rc != RESIM_OK)
+        resim_error_set(err, rc == RESIM_ENOMEM ? RESIM_ENOMEM : RESIM_EINVAL, NULL, 0,
+                        "%s: %.700s (the design is checked before any point is computed)", what,
+                        e.msg);
+    return rc;
+}
+
+int sweep_check_design(const plan *p, const cli_scenario *s, resim_error *err)
+{
+    char(*val)[VALUE_MAX] = calloc(p->dims, sizeof *val);
+    unsigned char *mask = calloc(p->dims, 1);
+    double *x = malloc(p->dims * sizeof *x);
+    resim_design_cursor *c = NULL;
+    int rc = RESIM_OK;
+    if (val == NULL || mask == NULL || x == NULL ||
+        (p->design != NULL && (c = resim_design_cursor_alloc(p->design, err)) == NULL))
+        rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    /* A design file: every value of every row against its key's range. */
+    for (size_t k = 0; rc == RESIM_OK && p->design == NULL && k < p->dims; k++) {
+        const vkey *vk = &p->keys[k];
+        resim_lever_ref ref;
+        if (resim_lever_find(&s->data, vk->section, vk->key, &ref) != RESIM_LEVER_FOUND)
+            continue; /* check_key let it through; resolving below decides */
+        const resim_lever *lv = resim_lever_get(ref.id);
+        if (!resim_lever_numeric(lv->kind) || lv->kind == RESIM_KIND_MONTH)
+            continue;
+        for (size_t i = 0; rc == RESIM_OK && i < p->total; i++) {
+            char *cell = (char *)resim_table_at(&p->table, i, (size_t)vk->col);
+            resim_ini_entry e = {(char *)vk->section, (char *)vk->key, cell, p->table.path,
+                                 p->table.line[i]};
+            double v;
+            rc = resim_lever_parse(lv, &e, s->sc.start, &v, err);
+        }
+    }
+    /* Each key alone at its lowest and highest value, then the first point. */
+    for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++) {
+        const vkey *vk = &p->keys[k];
+        for (int end = 0; rc == RESIM_OK && end < 2; end++) {
+            double v = end ? vk->hi : vk->lo;
+            char what[400];
+            if (p->design == NULL) {
+                /* The text of a row holding that value, as the point would set it. */
+                for (size_t i = 0; i < p->total; i++) {
+                    const char *cell = resim_table_at(&p->table, i, (size_t)vk->col);
+                    double w;
+                    if (resim_parse_double(cell, &w) == 0 && w == v) {
+                        snprintf(val[k], VALUE_MAX, "%s", cell);
+                        break;
+                    }
+                }
+            } else {
+                resim_format_short(val[k], VALUE_MAX, v);
+            }
+            snprintf(what, sizeof what, "%s = %s (the %s of its range)", vk->name, val[k],
+                     end ? "top" : "bottom");
+            memset(mask, 0, p->dims);
+            mask[k] = 1;
+            rc = resolve_with(p, s, mask, val, what, err);
+        }
+    }
+    if (rc == RESIM_OK && p->total > 0) {
+        rc = sweep_point_values(p, c, 0, val, x, err);
+        memset(mask, 1, p->dims);
+        if (rc == RESIM_OK)
+            rc = resolve_with(p, s, mask, val, "design point 0", err);
+    }
+    resim_design_cursor_free(c);
+    free(val);
+    free(mask);
+    free(x);
+    return rc;
+}
+
 int sweep_plan_months(plan *p, const sweep_args *a, const resim_scenario *sc)
 {
     p->start = sc->start;

@@ -3,6 +3,7 @@
 
 #include "resim/rng.h"
 
+#include <Random123/philox.h>
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -17,8 +18,8 @@ struct resim_design {
     size_t dims, size;
     double *lo, *hi;  /* [dims] */
     size_t *levels;   /* [dims], GRID */
-    size_t *stratum;  /* [size][dims], LHS: the stratum of point i for key k */
-    double *offset;   /* [size][dims], LHS: position inside the stratum, [0, 1) */
+    uint64_t seed;    /* LHS: the key of its permutations and offsets */
+    unsigned half;    /* LHS: bits of each half of the Feistel network */
     size_t group;     /* SALTELLI: points per base sample; MORRIS: dims + 1 */
     size_t nlevels;   /* MORRIS: levels per key */
     double delta;     /* MORRIS: step as a fraction of the range */
@@ -52,8 +53,6 @@ void resim_design_free(resim_design *d)
     free(d->lo);
     free(d->hi);
     free(d->levels);
-    free(d->stratum);
-    free(d->offset);
     free(d->perm);
     free(d->start);
     free(d->dir);
@@ -67,32 +66,60 @@ static resim_design *fail(resim_design *d, resim_error *err, int status, const c
     return NULL;
 }
 
-/* Draws the Latin hypercube: one shuffle per key, then the offsets. */
-static int lhs_fill(resim_design *d, unsigned long seed)
+/*
+ * The Latin hypercube by index, in O(dims) memory: point i of key j lies in
+ * stratum pi_j(i) of the n strata, at offset u_j(i) inside it, where pi_j is
+ * a pseudo-random permutation of [0, n) and u_j(i) a uniform number in
+ * [0, 1), both computed from (seed, j, i) alone with Philox-4x32-10. pi_j is
+ * a balanced Feistel network of LHS_ROUNDS rounds on the smallest even
+ * number of bits that holds n - 1, walked along its cycle until the value
+ * falls inside [0, n) (cycle walking keeps it a permutation of [0, n)), so
+ * any shard can start at any point at no cost.
+ */
+#define LHS_ROUNDS 6
+#define LHS_OFFSET_PURPOSE 0x4c485300u /* "LHS": the counter word of the offsets */
+
+/* The first two words of Philox-4x32-10 at counter (x, j, purpose) under key seed. */
+static uint64_t lhs_philox(uint64_t seed, size_t j, uint32_t purpose, uint64_t x)
 {
-    size_t n = d->size, k = d->dims;
-    if (n > SIZE_MAX / k / sizeof(double))
-        return -1;
-    size_t *perm = malloc(n * sizeof *perm);
-    d->stratum = malloc(n * k * sizeof *d->stratum);
-    d->offset = malloc(n * k * sizeof *d->offset);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    int ok = perm != NULL && d->stratum != NULL && d->offset != NULL && r != NULL;
-    if (ok) {
-        gsl_rng_set(r, seed);
-        for (size_t j = 0; j < k; j++) {
-            for (size_t i = 0; i < n; i++)
-                perm[i] = i;
-            gsl_ran_shuffle(r, perm, n, sizeof *perm);
-            for (size_t i = 0; i < n; i++)
-                d->stratum[i * k + j] = perm[i];
+    philox4x32_ctr_t c = {{(uint32_t)x, (uint32_t)(x >> 32), (uint32_t)j, purpose}};
+    philox4x32_key_t k = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    philox4x32_ctr_t r = philox4x32(c, k);
+    return (uint64_t)r.v[0] << 32 | r.v[1];
+}
+
+/* pi_j(i): the stratum of point i for key j. */
+static size_t lhs_stratum(const resim_design *d, size_t j, size_t i)
+{
+    const unsigned h = d->half;
+    const uint64_t mask = ((uint64_t)1 << h) - 1, n = d->size;
+    uint64_t x = i;
+    do {
+        uint64_t left = x >> h, right = x & mask;
+        for (uint32_t r = 0; r < LHS_ROUNDS; r++) {
+            uint64_t next = left ^ (lhs_philox(d->seed, j, r + 1, right) & mask);
+            left = right;
+            right = next;
         }
-        for (size_t i = 0; i < n * k; i++)
-            d->offset[i] = gsl_rng_uniform(r);
-    }
-    gsl_rng_free(r);
-    free(perm);
-    return ok ? 0 : -1;
+        x = left << h | right;
+    } while (x >= n);
+    return (size_t)x;
+}
+
+/* u_j(i) in [0, 1), 53 random bits. */
+static double lhs_offset(const resim_design *d, size_t j, size_t i)
+{
+    uint64_t w = lhs_philox(d->seed, j, LHS_OFFSET_PURPOSE, i);
+    return (double)(w >> 11) * 0x1.0p-53;
+}
+
+/* The Feistel half width for n points: 2 half bits hold n - 1, at least 1. */
+static unsigned lhs_half(size_t n)
+{
+    unsigned bits = 0;
+    while (bits < 64 && ((uint64_t)(n - 1) >> bits) != 0)
+        bits++;
+    return bits < 2 ? 1 : (bits + 1) / 2;
 }
 
 resim_design *resim_design_alloc(resim_design_kind kind, size_t dims, const double *lo,
@@ -149,8 +176,10 @@ resim_design *resim_design_alloc(resim_design_kind kind, size_t dims, const doub
         return d;
     }
     d->size = points;
-    if (kind == RESIM_DESIGN_LHS && lhs_fill(d, seed) != 0)
-        return fail(d, err, RESIM_ENOMEM, "out of memory for the Latin hypercube");
+    if (kind == RESIM_DESIGN_LHS) {
+        d->seed = seed;
+        d->half = lhs_half(points);
+    }
     return d;
 }
 
@@ -228,7 +257,7 @@ int resim_design_point(const resim_design *d, resim_design_cursor *c, size_t ind
     }
     case RESIM_DESIGN_LHS:
         for (size_t j = 0; j < k; j++) {
-            double t = ((double)d->stratum[index * k + j] + d->offset[index * k + j]) /
+            double t = ((double)lhs_stratum(d, j, index) + lhs_offset(d, j, index)) /
                        (double)d->size;
             x[j] = d->lo[j] + t * (d->hi[j] - d->lo[j]);
         }

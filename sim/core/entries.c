@@ -143,6 +143,7 @@ int resim_ini_copy(resim_ini *dst, const resim_ini *src, resim_error *err)
 {
     memset(dst, 0, sizeof *dst);
     memcpy(dst->path, src->path, sizeof dst->path);
+    memcpy(dst->sha256, src->sha256, sizeof dst->sha256);
     for (size_t i = 0; i < src->n_sections; i++)
         if (resim_ini_add_section(dst, src->sections[i]) != RESIM_OK)
             goto nomem;

@@ -25,6 +25,7 @@
 #define KIND_RANGE_STATUSES NAN, NAN
 #define K(kind) RESIM_KIND_##kind, KIND_RANGE_##kind
 #define W(lo, hi) RESIM_KIND_WHOLE, lo, hi
+#define NN(hi) RESIM_KIND_NONNEG, 0.0, hi
 #define D(x) {x, x, x}
 #define D3(a, b, c) {a, b, c}
 #define DATA {NAN, NAN, NAN}
@@ -443,6 +444,26 @@ static int parse_statuses(const resim_ini_entry *e, double *out, resim_error *er
     return RESIM_OK;
 }
 
+/* Whether s writes a whole number in digits: [-]DIGITS[.0...], spaces around
+ * (no hexadecimal, exponent or sign +: months = 0x12 is not 18). */
+static int whole_text(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '-')
+        s++;
+    if (*s < '0' || *s > '9')
+        return 0;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    if (*s == '.')
+        for (s++; *s == '0'; s++)
+            ;
+    while (*s == ' ')
+        s++;
+    return *s == '\0';
+}
+
 int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start, double *out,
                       resim_error *err)
 {
@@ -459,7 +480,7 @@ int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start
     }
     double v;
     if (lv->kind == RESIM_KIND_WHOLE) {
-        if (resim_parse_double(e->value, &v) != 0 || v != floor(v))
+        if (!whole_text(e->value) || resim_parse_double(e->value, &v) != 0 || v != floor(v))
             return bad(err, e, RESIM_EPARSE, "not a whole number: ", e->value);
         if (v < lv->lo || v > lv->hi) {
             char range[64];
@@ -481,6 +502,11 @@ int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start
     case RESIM_KIND_AT_LEAST_ONE: why = v < 1 ? "must be at least 1: " : NULL; break;
     case RESIM_KIND_SWITCH: why = v != 0 && v != 1 ? "must be 0 or 1: " : NULL; break;
     default: break;
+    }
+    if (why == NULL && v > lv->hi) {
+        char top[64];
+        snprintf(top, sizeof top, " is above the largest allowed, %g", lv->hi);
+        return bad(err, e, RESIM_EINVAL, e->value, top);
     }
     if (why != NULL)
         return bad(err, e, RESIM_EINVAL, why, e->value);

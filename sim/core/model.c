@@ -331,7 +331,10 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
 /* list.add / list.remove (docs/model.md section 3): deterministic by exposure. */
 static void list_move(resim_model *m, const resim_event *ev)
 {
-    size_t want = (size_t)ev->value, moved = 0;
+    /* More than there are importers moves them all (and warns); the cast of a
+     * larger double to size_t would be undefined. */
+    size_t want = ev->value > 0 ? (ev->value < (double)m->N + 1 ? (size_t)ev->value : m->N + 1) : 0;
+    size_t moved = 0;
     int to = ev->status;
     for (size_t k = 0; k < m->N && moved < want; k++) {
         if (ev->kind == RESIM_EV_LIST_ADD) {
@@ -679,6 +682,8 @@ static size_t pick_weighted(const resim_model *m, int add, int to)
  * year) and each batch moves importers picked with probability proportional
  * to exposure (additions) or to 1 - exposure (removals).
  */
+#define LIST_MEAN_MAX 1e6
+
 static void list_process(resim_model *m, int t)
 {
     const resim_scenario *sc = m->sc;
@@ -689,8 +694,14 @@ static void list_process(resim_model *m, int t)
             double rate = sc->list_rate[dir][to];
             if (rate <= 0)
                 continue;
-            unsigned int batches = gsl_ran_poisson(m->list_rng, rate / 12);
-            size_t moves = batches * (size_t)sc->list_batch[dir][to];
+            /* A million batches a month, or a batch larger than the importer
+             * count, already moves everyone: the caps keep GSL's Poisson
+             * sampler (which stalls at huge means) and the cast defined. */
+            double mu = rate / 12 < LIST_MEAN_MAX ? rate / 12 : LIST_MEAN_MAX;
+            unsigned int batches = gsl_ran_poisson(m->list_rng, mu);
+            double b = sc->list_batch[dir][to];
+            size_t batch = b < (double)m->N + 1 ? (size_t)b : m->N + 1;
+            size_t moves = batches * batch;
             for (size_t k = 0; k < moves; k++) {
                 size_t i = pick_weighted(m, dir == 0, to);
                 if (i == m->N)

@@ -61,6 +61,7 @@ static int load(resim_ini *ini, const char *path, file_id *chain, size_t depth,
     if (rc != RESIM_OK)
         return rc;
     strcpy(ini->path, file.path);
+    memcpy(ini->sha256, file.sha256, sizeof ini->sha256); /* of the bytes parsed */
     struct stat st;
     if (stat(path, &st) == 0)
         chain[depth] = (file_id){st.st_dev, st.st_ino};
