@@ -101,5 +101,6 @@ int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_fit(int argc, char **argv);
 
 #endif

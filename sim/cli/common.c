@@ -48,6 +48,8 @@ const char cli_help_text[] =
     "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
     "                            MPI, resume): see 'resim sweep --help'\n"
     "  merge SHARD... -o FILE    join sweep shard files into point order\n"
+    "  fit SCENARIO --observed FILE.csv --measure SPEC --free SECTION.KEY=LO:HI...\n"
+    "                            calibrate keys to an observed series: 'resim fit --help'\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"

@@ -27,5 +27,7 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "fit") == 0)
+        return cli_fit(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
 }
