@@ -565,23 +565,26 @@ static void finish_row(double *row, double Ae, double Ne)
 #define ALWAYS_INLINE inline
 #endif
 
-/* Deterministic filing: the kernel's expected share in each month. */
-static ALWAYS_INLINE void file_expected(const resim_model *m, double *ring, int s, size_t e, size_t pos,
-                          double a)
+/* A kernel placed on the decision ring for one status (docs/model.md
+ * section 4): its bins as one straight run from the filing's first ring
+ * position to the end of the ring, then the rest from the ring's start.
+ * The same for every importer of the status, so worked out once a month. */
+typedef struct kplace {
+    size_t pos, run, rest;
+    const double *w; /* bins from the first */
+} kplace;
+
+/* Deterministic filing: the kernel's expected share in each month. Two
+ * straight runs instead of a wrap test per bin, so the compiler can vectorise. */
+static ALWAYS_INLINE void file_expected(double *ring, const kplace *kp, double a)
 {
-    const size_t K = m->K;
-    const double *w = m->kw[s][e];
-    size_t k = m->kfirst[s][e], end = m->kend[s][e];
-    /* Two straight runs (up to the end of the ring, then from its start)
-     * instead of a wrap test per bin, so the compiler can vectorise. */
-    size_t run = K - pos < end - k ? K - pos : end - k;
-    double *restrict r = ring + pos;
-    const double *restrict wk = w + k;
-    for (size_t j = 0; j < run; j++)
+    double *restrict r = ring + kp->pos;
+    const double *restrict wk = kp->w;
+    for (size_t j = 0; j < kp->run; j++)
         r[j] += a * wk[j];
-    wk += run;
+    wk += kp->run;
     r = ring;
-    for (size_t j = 0; j < end - k - run; j++)
+    for (size_t j = 0; j < kp->rest; j++)
         r[j] += a * wk[j];
 }
 
@@ -708,6 +711,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     /* Ring positions are the same for every importer: work them out once. */
     const size_t tslot = u % L1, tnext = (u + 1) % L1;
     size_t first_pos[RESIM_NSTATUSES];
+    kplace kp[RESIM_NSTATUSES];
     double *sD = m->scratch + S_D * N, *sR = m->scratch + S_R * N;
     double *sAlt = m->scratch + S_ALT * N;
     double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
@@ -725,12 +729,20 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     const double ban = lv->military_ban[x];
     double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months (section 13) */
     double xtarget[RESIM_NSTATUSES]; /* X* by status (section 10) */
+    double appr_of[RESIM_NSTATUSES], gl_of[RESIM_NSTATUSES]; /* section 9, section 13 */
     int gl_on = 0, x_on = 0; /* a general licence, an extra cover target for some status */
     for (int st = 0; st < RESIM_NSTATUSES; st++) {
         lead_of[st] = ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L
                            : L;
         xtarget[st] = ctrl ? lv->precaution_months[st][x] : 0;
+        appr_of[st] = lv->approval[st][x];
+        gl_of[st] = lv->general_licence[st][x];
         first_pos[st] = (u + m->kfirst[st][e]) % K;
+        const size_t nb = m->kend[st][e] - m->kfirst[st][e];
+        kp[st].pos = first_pos[st];
+        kp[st].run = K - first_pos[st] < nb ? K - first_pos[st] : nb;
+        kp[st].rest = nb - kp[st].run;
+        kp[st].w = m->kw[st][e] + m->kfirst[st][e];
         gl_on |= ctrl && lv->general_licence[st][x] > 0;
         x_on |= xtarget[st] != 0;
     }
@@ -783,13 +795,13 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
         double gl = 0, review = a; /* general-licence volume, volume for review */
         if (gl_on) {
-            gl = lv->general_licence[s][x] * a;
+            gl = gl_of[s] * a;
             review = a - gl;
         }
         if (!ctrl)
             ring[slot] += a; /* w[0] = 1: decided at once */
         else if (m->lots_rng == NULL)
-            file_expected(m, ring, s, e, first_pos[s], review);
+            file_expected(ring, &kp[s], review);
         else
             file_lots(m, ring, lots, s, e, first_pos[s], review, sc->lot_tonnes[x]);
         double dec = ring[slot], nlots = 0;
@@ -800,7 +812,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         }
         pend[i] += review - dec;
         /* Section 9: the approval and the military ban of this element. */
-        double p = ctrl ? lv->approval[s][x] * (1 - mil[i] * ban) : 1;
+        double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
         double ap = approve(m, p, dec, nlots);
         double rj = dec - ap;
         if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
@@ -872,10 +884,14 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         if (substitutes) {
             if (!(share[i] * De > 0))
                 continue; /* no potential demand: S stays */
-            if (D > 0 && C / D < theta)
-                S[i] = fmin(cap, S[i] + r12);
-            else
-                S[i] = fmax(0, fmin(cap, S[i] - v12));
+            /* fmin and fmax as comparisons: S, cap and the rates are finite. */
+            if (D > 0 && C / D < theta) {
+                const double up = S[i] + r12;
+                S[i] = up < cap ? up : cap;
+            } else {
+                const double down = S[i] - v12, low = down < cap ? down : cap;
+                S[i] = low > 0 ? low : 0;
+            }
             s_any |= S[i] > 0;
         }
     }
