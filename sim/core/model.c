@@ -41,7 +41,16 @@ struct resim_model {
     double *sorted_for;      /* [N]: the exposures desc and asc were sorted for */
     int sorted;
     double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
-    double *ring;            /* [E*N*K]: volume to be decided, by month mod K */
+    /* Volume to be decided, [E][K][N]: element, month mod K, then one column
+     * per active importer, the columns grouped by list status (in table
+     * order within a status), so that filing one status's kernel is a
+     * straight vector update of K rows (docs/model.md section 4). */
+    double *ring;
+    size_t *col;             /* [E*N]: column of element e's q-th active importer */
+    size_t *gbeg;            /* [E*(NSTATUSES+1)]: first column of each status, then the end */
+    unsigned char *status_cols; /* [N]: the statuses the columns are grouped by */
+    size_t *col_new;         /* [N]: columns being laid out */
+    double *col_tmp;         /* [N]: one ring row being moved */
     double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
     /* Kernels of every review-delay setting a run meets, computed at init
      * and kept for the next runs (sweeps and ensembles repeat settings). */
@@ -70,11 +79,12 @@ struct resim_model {
 
     /* Stochastic mode (docs/model.md section 8); NULL generators: deterministic. */
     gsl_rng *lots_rng, *list_rng;
-    double *ring_lots;       /* [E*N*K]: lots to be decided, by month mod K */
+    double *ring_lots;       /* [E][K][N] like ring: lots to be decided */
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
 };
 
-enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
+/* Per-importer values of the element in hand; S_REV is by column. */
+enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_GL, S_REV, S_N };
 
 /* Orders importers for list moves (docs/model.md section 3) by insertion sort,
  * which is stable and needs no global comparator state. */
@@ -103,6 +113,11 @@ void resim_model_free(resim_model *m)
     free(m->pend);
     free(m->intr);
     free(m->ring);
+    free(m->col);
+    free(m->gbeg);
+    free(m->status_cols);
+    free(m->col_new);
+    free(m->col_tmp);
     free(m->trans);
     for (size_t k = 0; k < m->nkc; k++)
         free(m->kc[k].w);
@@ -149,9 +164,15 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->active = malloc(E * N * sizeof *m->active);
     m->n_active = malloc(E * sizeof *m->n_active);
     m->sorted_for = malloc(N * sizeof(double));
+    m->col = malloc(E * N * sizeof *m->col);
+    m->gbeg = malloc(E * (RESIM_NSTATUSES + 1) * sizeof *m->gbeg);
+    m->status_cols = malloc(N);
+    m->col_new = malloc(N * sizeof *m->col_new);
+    m->col_tmp = malloc(N * sizeof *m->col_tmp);
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
         !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months ||
-        !m->x_live || !m->s_live) {
+        !m->x_live || !m->s_live || !m->col || !m->gbeg || !m->status_cols || !m->col_new ||
+        !m->col_tmp) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -430,6 +451,48 @@ static double alt_capacity(const resim_model *m, size_t e, int t)
 /* Share of demand China must cover: 1 - min(1, A_e / D_e). */
 static double china_fraction(double De, double Ae) { return De > 0 ? 1 - fmin(1, Ae / De) : 0; }
 
+/* ------------------------------------------------------------ columns */
+
+/*
+ * Groups the ring columns of every element by current list status (table
+ * order within a status). With `move`, the rings' rows follow their
+ * importers; the values themselves are not touched.
+ */
+static void lay_columns(resim_model *m, int move)
+{
+    const size_t N = m->N, K = m->K, NS = RESIM_NSTATUSES;
+    for (size_t e = 0; e < m->E; e++) {
+        const size_t *act = m->active + e * N, n = m->n_active[e];
+        size_t *col = m->col + e * N, *gb = m->gbeg + e * (NS + 1);
+        size_t next[RESIM_NSTATUSES] = {0};
+        for (size_t q = 0; q < n; q++)
+            next[m->status[act[q]]]++;
+        size_t c = 0;
+        for (size_t st = 0; st < NS; st++) {
+            gb[st] = c;
+            size_t k = next[st];
+            next[st] = c;
+            c += k;
+        }
+        gb[NS] = c;
+        for (size_t q = 0; q < n; q++)
+            m->col_new[q] = next[m->status[act[q]]]++;
+        for (int r = 0; move && r < 2; r++) {
+            double *ring = r == 0 ? m->ring : m->ring_lots;
+            if (r == 1 && m->lots_rng == NULL)
+                break; /* the deterministic mode never reads the lot ring */
+            for (size_t k = 0; k < K; k++) {
+                double *row = ring + (e * K + k) * N;
+                for (size_t q = 0; q < n; q++)
+                    m->col_tmp[m->col_new[q]] = row[col[q]];
+                memcpy(row, m->col_tmp, n * sizeof *row);
+            }
+        }
+        memcpy(col, m->col_new, n * sizeof *col);
+    }
+    memcpy(m->status_cols, m->status, N);
+}
+
 /* ------------------------------------------------------------ init */
 
 int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
@@ -491,15 +554,18 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
             if (sc->share[b] == 0)
                 continue;
             m->active[e * N + m->n_active[e]++] = i;
-            memset(m->ring + b * K, 0, K * sizeof(double));
-            if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
-                memset(m->ring_lots + b * K, 0, K * sizeof(double));
             memset(m->trans + b * L1, 0, L1 * sizeof(double));
+        }
+        for (size_t k = 0; k < K; k++) {
+            memset(m->ring + (e * K + k) * N, 0, m->n_active[e] * sizeof(double));
+            if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
+                memset(m->ring_lots + (e * K + k) * N, 0, m->n_active[e] * sizeof(double));
         }
     }
 
     /* Events dated on or before the first month take effect in it (section 1). */
     apply_events(m, m->t0);
+    lay_columns(m, 0);
 
     /* Section 6: inventory at target, with the extra cover X = X* of month
      * t0 (section 10); the flow c0 approved in each of the L months before
@@ -574,18 +640,38 @@ typedef struct kplace {
     const double *w; /* bins from the first */
 } kplace;
 
-/* Deterministic filing: the kernel's expected share in each month. Two
- * straight runs instead of a wrap test per bin, so the compiler can vectorise. */
-static ALWAYS_INLINE void file_expected(double *ring, const kplace *kp, double a)
+/* r[p] += a[p] * w over n columns. */
+static ALWAYS_INLINE void add_scaled(double *restrict r, const double *restrict a, double w,
+                                     size_t n)
 {
-    double *restrict r = ring + kp->pos;
-    const double *restrict wk = kp->w;
-    for (size_t j = 0; j < kp->run; j++)
-        r[j] += a * wk[j];
-    wk += kp->run;
-    r = ring;
-    for (size_t j = 0; j < kp->rest; j++)
-        r[j] += a * wk[j];
+    for (size_t p = 0; p < n; p++)
+        r[p] += a[p] * w;
+}
+
+/*
+ * Deterministic filing of every active importer of an element: the
+ * kernel's expected share in each month, one status at a time, one ring
+ * row (month) at a time over the status's columns. rev is by column.
+ */
+static void file_expected(double *ring, size_t N, size_t n, int ctrl, size_t slot,
+                          const kplace *kp, const size_t *gb, const double *rev)
+{
+    if (!ctrl) { /* w[0] = 1: decided at once */
+        double *restrict r = ring + slot * N;
+        for (size_t p = 0; p < n; p++)
+            r[p] += rev[p];
+        return;
+    }
+    for (int st = 0; st < RESIM_NSTATUSES; st++) {
+        const size_t g0 = gb[st], g = gb[st + 1] - g0;
+        if (g == 0)
+            continue;
+        const kplace *k = &kp[st];
+        for (size_t j = 0; j < k->run; j++)
+            add_scaled(ring + (k->pos + j) * N + g0, rev + g0, k->w[j], g);
+        for (size_t j = 0; j < k->rest; j++)
+            add_scaled(ring + j * N + g0, rev + g0, k->w[k->run + j], g);
+    }
 }
 
 /*
@@ -595,6 +681,7 @@ static ALWAYS_INLINE void file_expected(double *ring, const kplace *kp, double a
  */
 static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t e, size_t pos,
                       double a, double lot)
+/* ring and lots: an importer's column; its month k is at k * N. */
 {
     if (a <= 0)
         return;
@@ -607,8 +694,8 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
     const double size = a / n;
     for (size_t k = 0; k < nbins; k++) {
         if (m->counts[k] > 0) {
-            ring[pos] += m->counts[k] * size;
-            lots[pos] += m->counts[k];
+            ring[pos * m->N] += m->counts[k] * size;
+            lots[pos * m->N] += m->counts[k];
         }
         if (++pos == K)
             pos = 0;
@@ -781,35 +868,68 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     /* Steps 5-7: alternative purchases, filing (the general-licence
      * share decided at once, section 13), decisions, arrivals. */
     double sumD = 0, sumMin = 0, sumUnmet = 0;
+    const int stoch = m->lots_rng != NULL;
+    double *ringE = m->ring + e * K * N, *lotsE = m->ring_lots + e * K * N;
+    double *slot_row = ringE + slot * N, *slot_lots = lotsE + slot * N;
+    const size_t *col = m->col + e * N;
+    double *sGl = m->scratch + S_GL * N, *sRev = m->scratch + S_REV * N;
+    if (!stoch) {
+        /* Deterministic: applications first, then every filing at once. */
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q];
+            const double R = sR[i];
+            double alt = 0;
+            if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
+                double pro_rata = Ae * R / sumR;
+                alt = pro_rata < R ? pro_rata : R;
+            }
+            double a = R - alt;
+            double gl = 0, review = a; /* general-licence volume, volume for review */
+            if (gl_on) {
+                gl = gl_of[m->status[i]] * a;
+                review = a - gl;
+            }
+            sAlt[i] = alt;
+            sA[i] = a;
+            sGl[i] = gl;
+            sRev[col[q]] = review;
+        }
+        file_expected(ringE, N, n_act, ctrl, slot, kp, m->gbeg + e * (RESIM_NSTATUSES + 1), sRev);
+    }
     for (size_t q = 0; q < n_act; q++) {
         const size_t i = act[q];
-        const size_t b = e * N + i;
+        const size_t b = e * N + i, c = col[q];
         const int s = m->status[i];
-        double D = sD[i], R = sR[i];
-        double alt = 0;
-        if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
-            double pro_rata = Ae * R / sumR;
-            alt = pro_rata < R ? pro_rata : R;
+        double D = sD[i];
+        double alt, a, gl, review, nlots = 0;
+        if (!stoch) {
+            alt = sAlt[i];
+            a = sA[i];
+            gl = sGl[i];
+            review = sRev[c];
+        } else {
+            const double R = sR[i];
+            alt = 0;
+            if (sumR > 0) {
+                double pro_rata = Ae * R / sumR;
+                alt = pro_rata < R ? pro_rata : R;
+            }
+            a = R - alt;
+            gl = 0;
+            review = a;
+            if (gl_on) {
+                gl = gl_of[s] * a;
+                review = a - gl;
+            }
+            if (!ctrl)
+                slot_row[c] += a; /* w[0] = 1: decided at once */
+            else
+                file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], review, sc->lot_tonnes[x]);
+            nlots = slot_lots[c];
+            slot_lots[c] = 0;
         }
-        double a = R - alt;
-        double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
-        double gl = 0, review = a; /* general-licence volume, volume for review */
-        if (gl_on) {
-            gl = gl_of[s] * a;
-            review = a - gl;
-        }
-        if (!ctrl)
-            ring[slot] += a; /* w[0] = 1: decided at once */
-        else if (m->lots_rng == NULL)
-            file_expected(ring, &kp[s], review);
-        else
-            file_lots(m, ring, lots, s, e, first_pos[s], review, sc->lot_tonnes[x]);
-        double dec = ring[slot], nlots = 0;
-        ring[slot] = 0;
-        if (m->lots_rng != NULL) {
-            nlots = lots[slot];
-            lots[slot] = 0;
-        }
+        double dec = slot_row[c];
+        slot_row[c] = 0;
         pend[i] += review - dec;
         /* Section 9: the approval and the military ban of this element. */
         double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
@@ -929,6 +1049,8 @@ void resim_model_step(resim_model *m, double *out)
     const size_t E = m->E, G = m->G;
     apply_events(m, m->t); /* step 1 */
     list_process(m, m->t);
+    if (memcmp(m->status, m->status_cols, m->N) != 0)
+        lay_columns(m, 1);
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
     for (size_t e = 0; e < E; e++) {
