@@ -284,6 +284,126 @@ static void test_lot_months_follow_kernel(void **state)
     close_ens(&x);
 }
 
+/*
+ * Few lots per filing (at most one more than the kernel's bins) draw their
+ * months one by one against the cumulated kernel; the counts must still be
+ * multinomial over the kernel. Six importers each split their month-0
+ * filing into one to four lots, over many replicates; the lots of each
+ * importer and month are its approved volume over its lot size. Chi-square
+ * goodness of fit, p > 0.001, and the spread of one bin's count across
+ * replicates against the multinomial variance.
+ */
+static void test_few_lots_follow_kernel(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    const double mu = 83.7, cv = 0.62;
+    char buf[32];
+    put_all(&x.ini, "approval", "1");
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(&x.ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(&x.ini, "delay_cv", buf);
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "24");
+    /* A lot size that splits the largest filing into four lots. */
+    put(&x.ini, "stochastic", "lot_tonnes", "1e9");
+    open_ens(&x);
+    double w_k[64];
+    size_t first, end;
+    resim_licensing_kernel(mu, cv, x.T, w_k, &first, &end);
+    double De = x.data.base_tpy[resim_data_element(&x.data, "Dy")] / 12, amax = 0;
+    const size_t N = x.sc.n_importers;
+    double a[16];
+    assert_true(N <= 16);
+    for (size_t i = 0; i < N; i++) {
+        double D = x.sc.share[i] * De;
+        a[i] = D + D * mu / (RESIM_MONTH_DAYS * 2.6);
+        amax = a[i] > amax ? a[i] : amax;
+    }
+    const double lot = amax / 3.5;
+    snprintf(buf, sizeof buf, "%.17g", lot);
+    put(&x.ini, "stochastic", "lot_tonnes", buf);
+    close_ens(&x);
+    base(&x.ini);
+    put_all(&x.ini, "approval", "1");
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(&x.ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(&x.ini, "delay_cv", buf);
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "24");
+    snprintf(buf, sizeof buf, "%.17g", lot);
+    put(&x.ini, "stochastic", "lot_tonnes", buf);
+    open_ens(&x);
+    double n_i[16], per_rep = 0;
+    int several = 0;
+    for (size_t i = 0; i < N; i++) {
+        n_i[i] = a[i] > 0 ? ceil(a[i] / lot) : 0;
+        assert_true(n_i[i] <= (double)(end - first + 1)); /* the one-by-one draw */
+        several |= n_i[i] >= 2;
+        per_rep += n_i[i];
+    }
+    assert_true(several);
+    resim_error err = {0};
+    resim_worker *w = resim_worker_alloc(&x.data, &x.sc, RESIM_BY_IMPORTER, &err);
+    assert_non_null(w);
+    const size_t G = 1 + N, cells = x.sc.n_elements * G * RESIM_NMETRICS, R = 600;
+    double *out = calloc(x.T * cells, sizeof *out);
+    double counts[64] = {0}, *bin1 = calloc(R, sizeof *bin1);
+    const size_t k1 = first + 1; /* a bin of mass well inside (0, 1) */
+    for (uint64_t r = 0; r < R; r++) {
+        run_replicate(w, &x, 4242, r, out, NULL);
+        for (size_t i = 0; i < N; i++) {
+            if (n_i[i] == 0)
+                continue;
+            /* Dy is element 0; importer i is group 1 + i. */
+            double applied = out[(1 + i) * RESIM_NMETRICS + RESIM_M_CHINA_APPLIED];
+            assert_true(fabs(applied - a[i]) < 1e-9 * a[i]);
+            double size = applied / n_i[i];
+            for (size_t t = 0; t < x.T && t < 64; t++) {
+                double c = out[t * cells + (1 + i) * RESIM_NMETRICS + RESIM_M_CHINA_APPROVED] / size;
+                assert_true(fabs(c - round(c)) < 1e-6);
+                counts[t] += round(c);
+                if (t == k1)
+                    bin1[r] += round(c);
+            }
+        }
+    }
+    double total = per_rep * (double)R, chi2 = 0, seen = 0, pooled_obs = 0, pooled_exp = 0;
+    int dof = -1;
+    for (size_t k = 0; k < x.T; k++) {
+        double expct = k >= first && k < end ? total * w_k[k] : 0;
+        pooled_obs += counts[k];
+        pooled_exp += expct;
+        seen += counts[k];
+        if (pooled_exp >= 5) {
+            chi2 += (pooled_obs - pooled_exp) * (pooled_obs - pooled_exp) / pooled_exp;
+            dof++;
+            pooled_obs = pooled_exp = 0;
+        }
+    }
+    assert_true(dof >= 3);
+    assert_true(fabs(seen - total) < 1e-6 * total);
+    double p = gsl_cdf_chisq_Q(chi2, dof);
+    if (p < 0.001)
+        fail_msg("chi-square %.3g on %d dof, p = %.3g", chi2, dof, p);
+    /* One bin's count per replicate: binomial(per_rep, w) variance, within
+     * what 600 replicates can tell apart (the sample variance's relative
+     * standard error is about sqrt(2 / R), some 6 %; 4 of them allowed). */
+    double var = gsl_stats_variance(bin1, 1, R), pk = w_k[k1];
+    double want = per_rep * pk * (1 - pk);
+    if (fabs(var - want) > 4 * sqrt(2.0 / (double)R) * want)
+        fail_msg("bin %zu: variance %.4g, multinomial %.4g", k1, var, want);
+    free(bin1);
+    free(out);
+    resim_worker_free(w);
+    close_ens(&x);
+}
+
 /* A replicate depends on (seed, replicate) only: the same on another worker,
  * in another order; another seed gives other numbers. */
 static void test_streams(void **state)
@@ -501,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_stochastic_equals_deterministic),
         cmocka_unit_test(test_mean_converges),
         cmocka_unit_test(test_lot_months_follow_kernel),
+        cmocka_unit_test(test_few_lots_follow_kernel),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_seed_not_truncated),
         cmocka_unit_test(test_distributions),
