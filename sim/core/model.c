@@ -951,38 +951,80 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         }
         file_expected(ringE, N, n_act, ctrl, slot, kp, m->gbeg + e * (RESIM_NSTATUSES + 1), sRev);
     }
-    for (size_t q = 0; q < n_act; q++) {
+    /* The `all` row is summed in a local copy the compiler can keep in
+     * registers. Ungrouped deterministic runs add eight of the metrics here
+     * and the rest after the release: each metric still adds its importers
+     * in table order, so the same sums. */
+    const int split = !stoch && m->by == RESIM_BY_NONE;
+    double sum[RESIM_NMETRICS] = {0};
+    if (!stoch) {
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q], c = col[q];
+            const int s = m->status[i];
+            const double D = sD[i], alt = sAlt[i], review = sRev[c], dec = slot_row[c];
+            pend[i] += review - dec;
+            /* Section 9: the approval and the military ban of this element. */
+            const double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
+            double ap = p * dec, rj = dec - ap;
+            const double gl = sGl[i];
+            if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
+                const double gl_appr = (1 - mil[i] * ban) * gl;
+                ap += gl_appr;
+                rj += gl - gl_appr;
+            }
+            double *tr = m->trans + (e * N + i) * L1;
+            tr[tslot] = ap;
+            const double arr = tr[tnext]; /* approved in month t - L */
+            intr[i] += ap - arr;
+            const double avail = inv[i] + arr + alt;
+            const double unmet = D > avail ? D - avail : 0;
+            sumD += D;
+            sumMin += D < avail ? D : avail;
+            if (all_eligible || ((eligible >> s) & 1u)) /* section 12: only eligible ones draw */
+                sumUnmet += unmet;
+            if (split) {
+                sum[RESIM_M_DEMAND] += D;
+                sum[RESIM_M_REQUIREMENT] += sR[i];
+                sum[RESIM_M_ALT_SUPPLY] += alt;
+                sum[RESIM_M_CHINA_APPLIED] += sA[i];
+                sum[RESIM_M_CHINA_APPROVED] += ap;
+                sum[RESIM_M_CHINA_REJECTED] += rj;
+                sum[RESIM_M_CHINA_PENDING] += pend[i];
+                sum[RESIM_M_CHINA_ARRIVALS] += arr;
+            } else {
+                sAp[i] = ap;
+                sRj[i] = rj;
+                sArr[i] = arr;
+            }
+            sAv[i] = avail;
+            sUn[i] = unmet;
+        }
+        memset(slot_row, 0, n_act * sizeof *slot_row);
+    }
+    for (size_t q = 0; stoch && q < n_act; q++) {
+        /* Stochastic: filing, decision and approval per importer, in
+         * table order, so the draws come in a fixed order. */
         const size_t i = act[q];
         const size_t b = e * N + i, c = col[q];
         const int s = m->status[i];
         double D = sD[i];
-        double alt, a, gl, review, nlots = 0;
-        if (!stoch) {
-            alt = sAlt[i];
-            a = sA[i];
-            gl = sGl[i];
-            review = sRev[c];
-        } else {
-            const double R = sR[i];
-            alt = 0;
-            if (sumR > 0) {
-                double pro_rata = Ae * R / sumR;
-                alt = pro_rata < R ? pro_rata : R;
-            }
-            a = R - alt;
-            gl = 0;
-            review = a;
-            if (gl_on) {
-                gl = gl_of[s] * a;
-                review = a - gl;
-            }
-            if (!ctrl)
-                slot_row[c] += a; /* w[0] = 1: decided at once */
-            else
-                file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], review, sc->lot_tonnes[x]);
-            nlots = slot_lots[c];
-            slot_lots[c] = 0;
+        const double R = sR[i];
+        double alt = 0;
+        if (sumR > 0) {
+            double pro_rata = Ae * R / sumR;
+            alt = pro_rata < R ? pro_rata : R;
         }
+        double a = R - alt, gl = 0, review = a;
+        if (gl_on) {
+            gl = gl_of[s] * a;
+            review = a - gl;
+        }
+        if (!ctrl)
+            slot_row[c] += a; /* w[0] = 1: decided at once */
+        else
+            file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], review, sc->lot_tonnes[x]);
+        double nlots = slot_lots[c];
+        slot_lots[c] = 0;
         double dec = slot_row[c];
         slot_row[c] = 0;
         pend[i] += review - dec;
@@ -1033,9 +1075,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     const double cap = lv->subst_cap[x], theta = lv->subst_trigger;
     const int substitutes = !plain && (lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0);
     int s_any = 0; /* some S of the element is above 0 after the month */
-    /* The `all` row is summed in a local copy the compiler can keep in
-     * registers; the order of the additions is the same. */
-    double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+    double by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
     for (size_t q = 0; q < n_act; q++) {
         const size_t i = act[q];
         double D = sD[i];
@@ -1048,8 +1088,16 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         inv[i] = have - C;
         /* Potential demand minus demand; 0 while no S is above 0. */
         double sub = s_live ? share[i] * De - D : 0;
-        add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C,
-                  sub);
+        if (split) {
+            sum[RESIM_M_SHORTFALL] += D - C;
+            sum[RESIM_M_STOCKPILE_RELEASE] += rel;
+            sum[RESIM_M_INVENTORY] += inv[i];
+            sum[RESIM_M_CONSUMPTION] += C;
+            sum[RESIM_M_SUBSTITUTED] += sub;
+        } else {
+            add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i],
+                      C, sub);
+        }
         if (m->by == RESIM_BY_STATUS)
             add_flows(by_status[m->status[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
                       sArr[i], rel, inv[i], C, sub);
