@@ -709,6 +709,21 @@ static void file_expected(double *ring, size_t N, size_t n, int ctrl, size_t slo
  * same distribution; the first costs a few steps per lot instead of a
  * binomial per bin.
  */
+/* Number of lots of volume a (section 8), ceil(a / lot) within an unsigned
+ * int. Between 0 and 4e9 the ceiling is the truncation, plus one when that
+ * is below: exact, and without a libm call on targets with no rounding
+ * instruction; other values (none in a run) go to ceil. */
+static double lot_count(double a, double lot)
+{
+    const double x = a / lot;
+    if (x > 4e9)
+        return 4e9;
+    if (!(x > 0))
+        return ceil(x);
+    const double t = (double)(unsigned long long)x;
+    return t < x ? t + 1 : t;
+}
+
 /* Most lots of one filing drawn one by one. */
 #define LOTS_DIRECT 64
 
@@ -720,9 +735,7 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
         return;
     const size_t K = m->K, N = m->N, first = m->kfirst[s][e], nbins = m->kend[s][e] - first;
     const double *w = m->kw[s][e] + first;
-    double n = ceil(a / lot);
-    if (n > 4e9) /* keeps the count within an unsigned int */
-        n = 4e9;
+    const double n = lot_count(a, lot);
     const double size = a / n;
     unsigned int *c = m->counts;
     if (n <= (double)(nbins + 1) && n <= LOTS_DIRECT) {
@@ -769,13 +782,6 @@ static double approve(resim_model *m, double p, double dec, double nlots)
         return dec * (k / nlots);
     }
     return p * dec;
-}
-
-/* Number of lots of volume a (section 8), within an unsigned int. */
-static double lot_count(double a, double lot)
-{
-    double n = ceil(a / lot);
-    return n > 4e9 ? 4e9 : n;
 }
 
 /* Picks one importer with probability proportional to its weight among
