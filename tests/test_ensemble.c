@@ -404,6 +404,59 @@ static void test_few_lots_follow_kernel(void **state)
     close_ens(&x);
 }
 
+/*
+ * Approvals of few lots (up to eight decided in a month) are one uniform
+ * per lot: the approved lots of a replicate must be binomial over its lots.
+ * One lot per importer and filing, approval 0.3: over 2000 replicates the
+ * mean and the variance of the approved count of month-0 filings against
+ * the binomial's.
+ */
+static void test_few_lots_approved_binomially(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    const double p = 0.3;
+    put_all(&x.ini, "approval", "0.3");
+    put_all(&x.ini, "delay_mean_days", "0"); /* decided in the month filed */
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "2");
+    put(&x.ini, "stochastic", "lot_tonnes", "1e9"); /* one lot per filing */
+    open_ens(&x);
+    const size_t N = x.sc.n_importers, R = 2000;
+    resim_error err = {0};
+    resim_worker *w = resim_worker_alloc(&x.data, &x.sc, RESIM_BY_IMPORTER, &err);
+    assert_non_null(w);
+    const size_t cells = x.sc.n_elements * (1 + N) * RESIM_NMETRICS;
+    double *out = calloc(x.T * cells, sizeof *out), *k = calloc(R, sizeof *k);
+    double lots = 0;
+    for (uint64_t r = 0; r < R; r++) {
+        run_replicate(w, &x, 777, r, out, NULL);
+        lots = 0;
+        for (size_t i = 0; i < N; i++) {
+            const double *row = out + (1 + i) * RESIM_NMETRICS; /* month 0, Dy, importer i */
+            if (row[RESIM_M_CHINA_APPLIED] <= 0)
+                continue;
+            lots++;
+            double ap = row[RESIM_M_CHINA_APPROVED];
+            assert_true(ap == 0 || ap == row[RESIM_M_CHINA_APPLIED]); /* the whole lot or none */
+            k[r] += ap > 0;
+        }
+    }
+    assert_true(lots >= 4);
+    double mean = gsl_stats_mean(k, 1, R), var = gsl_stats_variance(k, 1, R);
+    double want = lots * p, want_var = lots * p * (1 - p);
+    if (fabs(mean - want) > 5 * sqrt(want_var / (double)R))
+        fail_msg("approved lots: mean %.4g, binomial %.4g", mean, want);
+    if (fabs(var - want_var) > 4 * sqrt(2.0 / (double)R) * want_var)
+        fail_msg("approved lots: variance %.4g, binomial %.4g", var, want_var);
+    free(k);
+    free(out);
+    resim_worker_free(w);
+    close_ens(&x);
+}
+
 /* A replicate depends on (seed, replicate) only: the same on another worker,
  * in another order; another seed gives other numbers. */
 static void test_streams(void **state)
@@ -622,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_mean_converges),
         cmocka_unit_test(test_lot_months_follow_kernel),
         cmocka_unit_test(test_few_lots_follow_kernel),
+        cmocka_unit_test(test_few_lots_approved_binomially),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_seed_not_truncated),
         cmocka_unit_test(test_distributions),

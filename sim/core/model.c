@@ -773,12 +773,21 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
 /*
  * Approved volume of `dec` decided with approval probability p: p * dec in
  * the deterministic mode; in the stochastic mode each of its nlots lots is
- * approved by a Bernoulli trial (section 8).
+ * approved by a Bernoulli trial (section 8): up to APPROVE_DIRECT lots one
+ * uniform each, more as one binomial draw (the same distribution of the
+ * number approved).
  */
+#define APPROVE_DIRECT 8
+
 static double approve(resim_model *m, double p, double dec, double nlots)
 {
     if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
-        unsigned int k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
+        unsigned int k = 0;
+        if (nlots <= APPROVE_DIRECT)
+            for (unsigned int j = 0; j < (unsigned int)nlots; j++)
+                k += gsl_rng_uniform(m->lots_rng) < p;
+        else
+            k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
         return dec * (k / nlots);
     }
     return p * dec;
