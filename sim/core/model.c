@@ -52,8 +52,8 @@ struct resim_model {
     size_t *col;             /* [E*N]: column of element e's q-th active importer */
     size_t *gbeg;            /* [E*(NSTATUSES+1)]: first column of each status, then the end */
     unsigned char *status_cols; /* [N]: the statuses the columns are grouped by */
-    size_t *col_new;         /* [N]: columns being laid out */
-    double *col_tmp;         /* [N]: one ring row being moved */
+    size_t *qcol;            /* [E*N]: the active importer (q) in each column */
+    size_t *qof;             /* [E*N]: q of importer i in element e, or NO_Q */
     double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
     /* Kernels of every review-delay setting a run meets, computed at init
      * and kept for the next runs (sweeps and ensembles repeat settings). */
@@ -120,8 +120,8 @@ void resim_model_free(resim_model *m)
     free(m->col);
     free(m->gbeg);
     free(m->status_cols);
-    free(m->col_new);
-    free(m->col_tmp);
+    free(m->qcol);
+    free(m->qof);
     free(m->trans);
     for (size_t k = 0; k < m->nkc; k++)
         free(m->kc[k].w);
@@ -171,12 +171,12 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->col = malloc(E * N * sizeof *m->col);
     m->gbeg = malloc(E * (RESIM_NSTATUSES + 1) * sizeof *m->gbeg);
     m->status_cols = malloc(N);
-    m->col_new = malloc(N * sizeof *m->col_new);
-    m->col_tmp = malloc(N * sizeof *m->col_tmp);
+    m->qcol = malloc(E * N * sizeof *m->qcol);
+    m->qof = malloc(E * N * sizeof *m->qof);
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
         !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months ||
-        !m->x_live || !m->s_live || !m->col || !m->gbeg || !m->status_cols || !m->col_new ||
-        !m->col_tmp) {
+        !m->x_live || !m->s_live || !m->col || !m->gbeg || !m->status_cols || !m->qcol ||
+        !m->qof) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -469,17 +469,21 @@ static double china_fraction(double De, double Ae) { return De > 0 ? 1 - fmin(1,
 
 /* ------------------------------------------------------------ columns */
 
+/* No active importer at this index. */
+#define NO_Q ((size_t)-1)
+
 /*
- * Groups the ring columns of every element by current list status (table
- * order within a status). With `move`, the rings' rows follow their
- * importers; the values themselves are not touched.
+ * Groups the ring columns of every element by current list status, in
+ * table order within a status (at the start of a run, when the rings are
+ * empty).
  */
-static void lay_columns(resim_model *m, int move)
+static void lay_columns(resim_model *m)
 {
-    const size_t N = m->N, K = m->K, NS = RESIM_NSTATUSES;
+    const size_t N = m->N, NS = RESIM_NSTATUSES;
     for (size_t e = 0; e < m->E; e++) {
         const size_t *act = m->active + e * N, n = m->n_active[e];
         size_t *col = m->col + e * N, *gb = m->gbeg + e * (NS + 1);
+        size_t *qcol = m->qcol + e * N, *qof = m->qof + e * N;
         size_t next[RESIM_NSTATUSES] = {0};
         for (size_t q = 0; q < n; q++)
             next[m->status[act[q]]]++;
@@ -491,22 +495,71 @@ static void lay_columns(resim_model *m, int move)
             c += k;
         }
         gb[NS] = c;
-        for (size_t q = 0; q < n; q++)
-            m->col_new[q] = next[m->status[act[q]]]++;
-        for (int r = 0; move && r < 2; r++) {
-            double *ring = r == 0 ? m->ring : m->ring_lots;
-            if (r == 1 && m->lots_rng == NULL)
-                break; /* the deterministic mode never reads the lot ring */
-            for (size_t k = 0; k < K; k++) {
-                double *row = ring + (e * K + k) * N;
-                for (size_t q = 0; q < n; q++)
-                    m->col_tmp[m->col_new[q]] = row[col[q]];
-                memcpy(row, m->col_tmp, n * sizeof *row);
-            }
+        for (size_t i = 0; i < N; i++)
+            qof[i] = NO_Q;
+        for (size_t q = 0; q < n; q++) {
+            col[q] = next[m->status[act[q]]]++;
+            qcol[col[q]] = q;
+            qof[act[q]] = q;
         }
-        memcpy(col, m->col_new, n * sizeof *col);
     }
     memcpy(m->status_cols, m->status, N);
+}
+
+/* Swaps two ring columns of element e, with what they hold. */
+static void swap_columns(resim_model *m, size_t e, size_t c1, size_t c2)
+{
+    if (c1 == c2)
+        return;
+    const size_t N = m->N, K = m->K;
+    for (int r = 0; r < 2; r++) {
+        double *ring = r == 0 ? m->ring : m->ring_lots;
+        if (r == 1 && m->lots_rng == NULL)
+            break; /* the deterministic mode never reads the lot ring */
+        for (size_t k = 0; k < K; k++) {
+            double *row = ring + (e * K + k) * N, v = row[c1];
+            row[c1] = row[c2];
+            row[c2] = v;
+        }
+    }
+    size_t *col = m->col + e * N, *qcol = m->qcol + e * N;
+    const size_t q1 = qcol[c1], q2 = qcol[c2];
+    col[q1] = c2;
+    col[q2] = c1;
+    qcol[c1] = q2;
+    qcol[c2] = q1;
+}
+
+/*
+ * Moves the columns of importers whose status changed into their new
+ * status's group: one swap with a neighbouring group's edge column per
+ * group crossed, so a few moves cost a few columns, not a new layout.
+ * Order within a group does not matter (filing is per column; sums run in
+ * table order through col).
+ */
+static void regroup_columns(resim_model *m)
+{
+    const size_t N = m->N, NS = RESIM_NSTATUSES;
+    for (size_t i = 0; i < N; i++) {
+        const int from = m->status_cols[i], to = m->status[i];
+        if (from == to)
+            continue;
+        for (size_t e = 0; e < m->E; e++) {
+            const size_t q = m->qof[e * N + i];
+            if (q == NO_Q)
+                continue;
+            size_t *gb = m->gbeg + e * (NS + 1);
+            for (int g = from; g < to; g++) { /* the last column of g becomes g+1's first */
+                swap_columns(m, e, m->col[e * N + q], gb[g + 1] - 1);
+                gb[g + 1]--;
+            }
+            for (int g = from; g > to; g--) { /* the first column of g becomes g-1's last */
+                swap_columns(m, e, m->col[e * N + q], gb[g]);
+                gb[g]++;
+            }
+        }
+        m->status_cols[i] = (unsigned char)to;
+    }
 }
 
 /* ------------------------------------------------------------ init */
@@ -582,7 +635,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
 
     /* Events dated on or before the first month take effect in it (section 1). */
     apply_events(m, m->t0);
-    lay_columns(m, 0);
+    lay_columns(m);
 
     /* Section 6: inventory at target, with the extra cover X = X* of month
      * t0 (section 10); the flow c0 approved in each of the L months before
@@ -1168,7 +1221,7 @@ void resim_model_step(resim_model *m, double *out)
     apply_events(m, m->t); /* step 1 */
     list_process(m, m->t);
     if (memcmp(m->status, m->status_cols, m->N) != 0)
-        lay_columns(m, 1);
+        regroup_columns(m);
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
     for (size_t e = 0; e < E; e++) {
