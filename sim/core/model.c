@@ -45,9 +45,10 @@ struct resim_model {
     int sorted;
     double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
     /* Volume to be decided, [E][K][N]: element, month mod K, then one column
-     * per active importer, the columns grouped by list status (in table
-     * order within a status), so that filing one status's kernel is a
-     * straight vector update of K rows (docs/model.md section 4). */
+     * per active importer, the columns grouped by list status (in any
+     * order within a status: sums go through col in table order), so that
+     * filing one status's kernel is a straight vector update of K rows
+     * (docs/model.md section 4). */
     double *ring;
     size_t *col;             /* [E*N]: column of element e's q-th active importer */
     size_t *gbeg;            /* [E*(NSTATUSES+1)]: first column of each status, then the end */
