@@ -284,6 +284,179 @@ static void test_lot_months_follow_kernel(void **state)
     close_ens(&x);
 }
 
+/*
+ * Few lots per filing (at most one more than the kernel's bins) draw their
+ * months one by one against the cumulated kernel; the counts must still be
+ * multinomial over the kernel. Six importers each split their month-0
+ * filing into one to four lots, over many replicates; the lots of each
+ * importer and month are its approved volume over its lot size. Chi-square
+ * goodness of fit, p > 0.001, and the spread of one bin's count across
+ * replicates against the multinomial variance.
+ */
+static void test_few_lots_follow_kernel(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    const double mu = 83.7, cv = 0.62;
+    char buf[32];
+    put_all(&x.ini, "approval", "1");
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(&x.ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(&x.ini, "delay_cv", buf);
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "24");
+    /* A lot size that splits the largest filing into four lots. */
+    put(&x.ini, "stochastic", "lot_tonnes", "1e9");
+    open_ens(&x);
+    double w_k[64];
+    size_t first, end;
+    resim_licensing_kernel(mu, cv, x.T, w_k, &first, &end);
+    double De = x.data.base_tpy[resim_data_element(&x.data, "Dy")] / 12, amax = 0;
+    const size_t N = x.sc.n_importers;
+    double a[16];
+    assert_true(N <= 16);
+    for (size_t i = 0; i < N; i++) {
+        double D = x.sc.share[i] * De;
+        a[i] = D + D * mu / (RESIM_MONTH_DAYS * 2.6);
+        amax = a[i] > amax ? a[i] : amax;
+    }
+    const double lot = amax / 3.5;
+    snprintf(buf, sizeof buf, "%.17g", lot);
+    put(&x.ini, "stochastic", "lot_tonnes", buf);
+    close_ens(&x);
+    base(&x.ini);
+    put_all(&x.ini, "approval", "1");
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(&x.ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(&x.ini, "delay_cv", buf);
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "24");
+    snprintf(buf, sizeof buf, "%.17g", lot);
+    put(&x.ini, "stochastic", "lot_tonnes", buf);
+    open_ens(&x);
+    double n_i[16], per_rep = 0;
+    int several = 0;
+    for (size_t i = 0; i < N; i++) {
+        n_i[i] = a[i] > 0 ? ceil(a[i] / lot) : 0;
+        assert_true(n_i[i] <= (double)(end - first + 1)); /* the one-by-one draw */
+        several |= n_i[i] >= 2;
+        per_rep += n_i[i];
+    }
+    assert_true(several);
+    resim_error err = {0};
+    resim_worker *w = resim_worker_alloc(&x.data, &x.sc, RESIM_BY_IMPORTER, &err);
+    assert_non_null(w);
+    const size_t G = 1 + N, cells = x.sc.n_elements * G * RESIM_NMETRICS, R = 600;
+    double *out = calloc(x.T * cells, sizeof *out);
+    double counts[64] = {0}, *bin1 = calloc(R, sizeof *bin1);
+    const size_t k1 = first + 1; /* a bin of mass well inside (0, 1) */
+    for (uint64_t r = 0; r < R; r++) {
+        run_replicate(w, &x, 4242, r, out, NULL);
+        for (size_t i = 0; i < N; i++) {
+            if (n_i[i] == 0)
+                continue;
+            /* Dy is element 0; importer i is group 1 + i. */
+            double applied = out[(1 + i) * RESIM_NMETRICS + RESIM_M_CHINA_APPLIED];
+            assert_true(fabs(applied - a[i]) < 1e-9 * a[i]);
+            double size = applied / n_i[i];
+            for (size_t t = 0; t < x.T && t < 64; t++) {
+                double c = out[t * cells + (1 + i) * RESIM_NMETRICS + RESIM_M_CHINA_APPROVED] / size;
+                assert_true(fabs(c - round(c)) < 1e-6);
+                counts[t] += round(c);
+                if (t == k1)
+                    bin1[r] += round(c);
+            }
+        }
+    }
+    double total = per_rep * (double)R, chi2 = 0, seen = 0, pooled_obs = 0, pooled_exp = 0;
+    int dof = -1;
+    for (size_t k = 0; k < x.T; k++) {
+        double expct = k >= first && k < end ? total * w_k[k] : 0;
+        pooled_obs += counts[k];
+        pooled_exp += expct;
+        seen += counts[k];
+        if (pooled_exp >= 5) {
+            chi2 += (pooled_obs - pooled_exp) * (pooled_obs - pooled_exp) / pooled_exp;
+            dof++;
+            pooled_obs = pooled_exp = 0;
+        }
+    }
+    assert_true(dof >= 3);
+    assert_true(fabs(seen - total) < 1e-6 * total);
+    double p = gsl_cdf_chisq_Q(chi2, dof);
+    if (p < 0.001)
+        fail_msg("chi-square %.3g on %d dof, p = %.3g", chi2, dof, p);
+    /* One bin's count per replicate: binomial(per_rep, w) variance, within
+     * what 600 replicates can tell apart (the sample variance's relative
+     * standard error is about sqrt(2 / R), some 6 %; 4 of them allowed). */
+    double var = gsl_stats_variance(bin1, 1, R), pk = w_k[k1];
+    double want = per_rep * pk * (1 - pk);
+    if (fabs(var - want) > 4 * sqrt(2.0 / (double)R) * want)
+        fail_msg("bin %zu: variance %.4g, multinomial %.4g", k1, var, want);
+    free(bin1);
+    free(out);
+    resim_worker_free(w);
+    close_ens(&x);
+}
+
+/*
+ * Approvals of few lots (up to eight decided in a month) are one uniform
+ * per lot: the approved lots of a replicate must be binomial over its lots.
+ * One lot per importer and filing, approval 0.3: over 2000 replicates the
+ * mean and the variance of the approved count of month-0 filings against
+ * the binomial's.
+ */
+static void test_few_lots_approved_binomially(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    const double p = 0.3;
+    put_all(&x.ini, "approval", "0.3");
+    put_all(&x.ini, "delay_mean_days", "0"); /* decided in the month filed */
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "2");
+    put(&x.ini, "stochastic", "lot_tonnes", "1e9"); /* one lot per filing */
+    open_ens(&x);
+    const size_t N = x.sc.n_importers, R = 2000;
+    resim_error err = {0};
+    resim_worker *w = resim_worker_alloc(&x.data, &x.sc, RESIM_BY_IMPORTER, &err);
+    assert_non_null(w);
+    const size_t cells = x.sc.n_elements * (1 + N) * RESIM_NMETRICS;
+    double *out = calloc(x.T * cells, sizeof *out), *k = calloc(R, sizeof *k);
+    double lots = 0;
+    for (uint64_t r = 0; r < R; r++) {
+        run_replicate(w, &x, 777, r, out, NULL);
+        lots = 0;
+        for (size_t i = 0; i < N; i++) {
+            const double *row = out + (1 + i) * RESIM_NMETRICS; /* month 0, Dy, importer i */
+            if (row[RESIM_M_CHINA_APPLIED] <= 0)
+                continue;
+            lots++;
+            double ap = row[RESIM_M_CHINA_APPROVED];
+            assert_true(ap == 0 || ap == row[RESIM_M_CHINA_APPLIED]); /* the whole lot or none */
+            k[r] += ap > 0;
+        }
+    }
+    assert_true(lots >= 4);
+    double mean = gsl_stats_mean(k, 1, R), var = gsl_stats_variance(k, 1, R);
+    double want = lots * p, want_var = lots * p * (1 - p);
+    if (fabs(mean - want) > 5 * sqrt(want_var / (double)R))
+        fail_msg("approved lots: mean %.4g, binomial %.4g", mean, want);
+    if (fabs(var - want_var) > 4 * sqrt(2.0 / (double)R) * want_var)
+        fail_msg("approved lots: variance %.4g, binomial %.4g", var, want_var);
+    free(k);
+    free(out);
+    resim_worker_free(w);
+    close_ens(&x);
+}
+
 /* A replicate depends on (seed, replicate) only: the same on another worker,
  * in another order; another seed gives other numbers. */
 static void test_streams(void **state)
@@ -501,6 +674,8 @@ int main(void)
         cmocka_unit_test(test_stochastic_equals_deterministic),
         cmocka_unit_test(test_mean_converges),
         cmocka_unit_test(test_lot_months_follow_kernel),
+        cmocka_unit_test(test_few_lots_follow_kernel),
+        cmocka_unit_test(test_few_lots_approved_binomially),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_seed_not_truncated),
         cmocka_unit_test(test_distributions),

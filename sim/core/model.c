@@ -24,6 +24,9 @@ typedef struct kentry {
     double mu, cv;
     size_t cap, first, end;
     double *w;   /* [end + 1]: bins [first, end), then the after-horizon mass */
+    double *cum; /* [end + 1] after w: the same, cumulated and normalised, for
+                  * drawing one lot's month; the last category with mass is
+                  * given 2, so every uniform draw lands in one */
     int used;    /* needed by the run being set up */
 } kentry;
 
@@ -41,7 +44,17 @@ struct resim_model {
     double *sorted_for;      /* [N]: the exposures desc and asc were sorted for */
     int sorted;
     double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
-    double *ring;            /* [E*N*K]: volume to be decided, by month mod K */
+    /* Volume to be decided, [E][K][N]: element, month mod K, then one column
+     * per active importer, the columns grouped by list status (in any
+     * order within a status: sums go through col in table order), so that
+     * filing one status's kernel is a straight vector update of K rows
+     * (docs/model.md section 4). */
+    double *ring;
+    size_t *col;             /* [E*N]: column of element e's q-th active importer */
+    size_t *gbeg;            /* [E*(NSTATUSES+1)]: first column of each status, then the end */
+    unsigned char *status_cols; /* [N]: the statuses the columns are grouped by */
+    size_t *qcol;            /* [E*N]: the active importer (q) in each column */
+    size_t *qof;             /* [E*N]: q of importer i in element e, or NO_Q */
     double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
     /* Kernels of every review-delay setting a run meets, computed at init
      * and kept for the next runs (sweeps and ensembles repeat settings). */
@@ -52,6 +65,7 @@ struct resim_model {
     /* Current kernel of each status and scenario element (section 9): bins
      * [kfirst, kend), then at kend the mass decided after the horizon. */
     const double *kw[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    const double *kcum[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     size_t kfirst[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kend[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     double kmu[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kcv[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     double *xcover;          /* [E*N]: precautionary extra cover X, months (section 10) */
@@ -71,11 +85,12 @@ struct resim_model {
 
     /* Stochastic mode (docs/model.md section 8); NULL generators: deterministic. */
     gsl_rng *lots_rng, *list_rng;
-    double *ring_lots;       /* [E*N*K]: lots to be decided, by month mod K */
+    double *ring_lots;       /* [E][K][N] like ring: lots to be decided */
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
 };
 
-enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_N };
+/* Per-importer values of the element in hand; S_REV is by column. */
+enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_GL, S_REV, S_N };
 
 /* Orders importers for list moves (docs/model.md section 3) by insertion sort,
  * which is stable and needs no global comparator state. */
@@ -104,6 +119,11 @@ void resim_model_free(resim_model *m)
     free(m->pend);
     free(m->intr);
     free(m->ring);
+    free(m->col);
+    free(m->gbeg);
+    free(m->status_cols);
+    free(m->qcol);
+    free(m->qof);
     free(m->trans);
     for (size_t k = 0; k < m->nkc; k++)
         free(m->kc[k].w);
@@ -150,9 +170,15 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->active = malloc(E * N * sizeof *m->active);
     m->n_active = malloc(E * sizeof *m->n_active);
     m->sorted_for = malloc(N * sizeof(double));
+    m->col = malloc(E * N * sizeof *m->col);
+    m->gbeg = malloc(E * (RESIM_NSTATUSES + 1) * sizeof *m->gbeg);
+    m->status_cols = malloc(N);
+    m->qcol = malloc(E * N * sizeof *m->qcol);
+    m->qof = malloc(E * N * sizeof *m->qof);
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
         !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months ||
-        !m->x_live || !m->s_live) {
+        !m->x_live || !m->s_live || !m->col || !m->gbeg || !m->status_cols || !m->qcol ||
+        !m->qof) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -228,7 +254,7 @@ static kentry *kernel_need(resim_model *m, double mu, double cv, size_t cap)
         }
         size_t first, end;
         resim_licensing_kernel(mu, cv, cap, m->kscratch, &first, &end);
-        double *w = malloc((end + 1) * sizeof *w);
+        double *w = malloc(2 * (end + 1) * sizeof *w);
         if (w == NULL)
             return NULL;
         double tail = 1;
@@ -237,8 +263,19 @@ static kentry *kernel_need(resim_model *m, double mu, double cv, size_t cap)
             tail -= w[k];
         }
         w[end] = tail > 0 ? tail : 0;
+        double *cum = w + end + 1, norm = 0, acc = 0;
+        size_t last = first;
+        for (size_t k = first; k <= end; k++) {
+            norm += w[k];
+            if (w[k] > 0)
+                last = k;
+        }
+        for (size_t k = first; k <= end; k++) {
+            acc += w[k];
+            cum[k] = k >= last ? 2 : acc / norm;
+        }
         e = &m->kc[m->nkc++];
-        *e = (kentry){mu, cv, cap, first, end, w, 0};
+        *e = (kentry){mu, cv, cap, first, end, w, cum, 0};
     }
     e->used = 1;
     return e;
@@ -305,6 +342,7 @@ static void refresh_kernels(resim_model *m)
             if (e == NULL)
                 continue; /* cannot happen: prepare_kernels walked the same timeline */
             m->kw[s][q] = e->w;
+            m->kcum[s][q] = e->cum;
             m->kfirst[s][q] = e->first;
             m->kend[s][q] = e->end;
             m->kmu[s][q] = mu;
@@ -444,6 +482,101 @@ static double alt_capacity(const resim_model *m, size_t e, int t)
 /* Share of demand China must cover: 1 - min(1, A_e / D_e). */
 static double china_fraction(double De, double Ae) { return De > 0 ? 1 - fmin(1, Ae / De) : 0; }
 
+/* ------------------------------------------------------------ columns */
+
+/* No active importer at this index. */
+#define NO_Q ((size_t)-1)
+
+/*
+ * Groups the ring columns of every element by current list status, in
+ * table order within a status (at the start of a run, when the rings are
+ * empty).
+ */
+static void lay_columns(resim_model *m)
+{
+    const size_t N = m->N, NS = RESIM_NSTATUSES;
+    for (size_t e = 0; e < m->E; e++) {
+        const size_t *act = m->active + e * N, n = m->n_active[e];
+        size_t *col = m->col + e * N, *gb = m->gbeg + e * (NS + 1);
+        size_t *qcol = m->qcol + e * N, *qof = m->qof + e * N;
+        size_t next[RESIM_NSTATUSES] = {0};
+        for (size_t q = 0; q < n; q++)
+            next[m->status[act[q]]]++;
+        size_t c = 0;
+        for (size_t st = 0; st < NS; st++) {
+            gb[st] = c;
+            size_t k = next[st];
+            next[st] = c;
+            c += k;
+        }
+        gb[NS] = c;
+        for (size_t i = 0; i < N; i++)
+            qof[i] = NO_Q;
+        for (size_t q = 0; q < n; q++) {
+            col[q] = next[m->status[act[q]]]++;
+            qcol[col[q]] = q;
+            qof[act[q]] = q;
+        }
+    }
+    memcpy(m->status_cols, m->status, N);
+}
+
+/* Swaps two ring columns of element e, with what they hold. */
+static void swap_columns(resim_model *m, size_t e, size_t c1, size_t c2)
+{
+    if (c1 == c2)
+        return;
+    const size_t N = m->N, K = m->K;
+    for (int r = 0; r < 2; r++) {
+        double *ring = r == 0 ? m->ring : m->ring_lots;
+        if (r == 1 && m->lots_rng == NULL)
+            break; /* the deterministic mode never reads the lot ring */
+        for (size_t k = 0; k < K; k++) {
+            double *row = ring + (e * K + k) * N, v = row[c1];
+            row[c1] = row[c2];
+            row[c2] = v;
+        }
+    }
+    size_t *col = m->col + e * N, *qcol = m->qcol + e * N;
+    const size_t q1 = qcol[c1], q2 = qcol[c2];
+    col[q1] = c2;
+    col[q2] = c1;
+    qcol[c1] = q2;
+    qcol[c2] = q1;
+}
+
+/*
+ * Moves the columns of importers whose status changed into their new
+ * status's group: one swap with a neighbouring group's edge column per
+ * group crossed, so a few moves cost a few columns, not a new layout.
+ * Order within a group does not matter (filing is per column; sums run in
+ * table order through col).
+ */
+static void regroup_columns(resim_model *m)
+{
+    const size_t N = m->N, NS = RESIM_NSTATUSES;
+    for (size_t i = 0; i < N; i++) {
+        const int from = m->status_cols[i], to = m->status[i];
+        if (from == to)
+            continue;
+        for (size_t e = 0; e < m->E; e++) {
+            const size_t q = m->qof[e * N + i];
+            if (q == NO_Q)
+                continue;
+            size_t *gb = m->gbeg + e * (NS + 1);
+            for (int g = from; g < to; g++) { /* the last column of g becomes g+1's first */
+                swap_columns(m, e, m->col[e * N + q], gb[g + 1] - 1);
+                gb[g + 1]--;
+            }
+            for (int g = from; g > to; g--) { /* the first column of g becomes g-1's last */
+                swap_columns(m, e, m->col[e * N + q], gb[g]);
+                gb[g]++;
+            }
+        }
+        m->status_cols[i] = (unsigned char)to;
+    }
+}
+
 /* ------------------------------------------------------------ init */
 
 int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
@@ -474,6 +607,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     }
     m->K = K;
     m->L1 = L1;
+    memset(m->counts, 0, (K + 1) * sizeof *m->counts);
     m->sc = sc;
     m->t0 = m->t = -sc->warmup;
     m->next_event = 0;
@@ -505,15 +639,18 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
             if (sc->share[b] == 0)
                 continue;
             m->active[e * N + m->n_active[e]++] = i;
-            memset(m->ring + b * K, 0, K * sizeof(double));
-            if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
-                memset(m->ring_lots + b * K, 0, K * sizeof(double));
             memset(m->trans + b * L1, 0, L1 * sizeof(double));
+        }
+        for (size_t k = 0; k < K; k++) {
+            memset(m->ring + (e * K + k) * N, 0, m->n_active[e] * sizeof(double));
+            if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
+                memset(m->ring_lots + (e * K + k) * N, 0, m->n_active[e] * sizeof(double));
         }
     }
 
     /* Events dated on or before the first month take effect in it (section 1). */
     apply_events(m, m->t0);
+    lay_columns(m);
 
     /* Section 6: inventory at target, with the extra cover X = X* of month
      * t0 (section 10); the flow c0 approved in each of the L months before
@@ -579,72 +716,149 @@ static void finish_row(double *row, double Ae, double Ne)
 #define ALWAYS_INLINE inline
 #endif
 
-/* Deterministic filing: the kernel's expected share in each month. */
-static ALWAYS_INLINE void file_expected(const resim_model *m, double *ring, int s, size_t e, size_t pos,
-                          double a)
+/* A kernel placed on the decision ring for one status (docs/model.md
+ * section 4): its bins as one straight run from the filing's first ring
+ * position to the end of the ring, then the rest from the ring's start.
+ * The same for every importer of the status, so worked out once a month. */
+typedef struct kplace {
+    size_t pos, run, rest;
+    const double *w; /* bins from the first */
+} kplace;
+
+/*
+ * r[p] += a[p] * w over n columns. On x86-64 also compiled for AVX2 and
+ * picked at load time: the same multiply, then the same add, on four
+ * columns at once instead of two, so the same bytes (the build is strict
+ * C11, which fuses no multiply-add; scripts/test-native compares).
+ */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+static CLONES void add_scaled(double *restrict r, const double *restrict a, double w, size_t n)
 {
-    const size_t K = m->K;
-    const double *w = m->kw[s][e];
-    size_t k = m->kfirst[s][e], end = m->kend[s][e];
-    /* Two straight runs (up to the end of the ring, then from its start)
-     * instead of a wrap test per bin, so the compiler can vectorise. */
-    size_t run = K - pos < end - k ? K - pos : end - k;
-    double *restrict r = ring + pos;
-    const double *restrict wk = w + k;
-    for (size_t j = 0; j < run; j++)
-        r[j] += a * wk[j];
-    wk += run;
-    r = ring;
-    for (size_t j = 0; j < end - k - run; j++)
-        r[j] += a * wk[j];
+    for (size_t p = 0; p < n; p++)
+        r[p] += a[p] * w;
+}
+
+/*
+ * Deterministic filing of every active importer of an element: the
+ * kernel's expected share in each month, one status at a time, one ring
+ * row (month) at a time over the status's columns. rev is by column.
+ */
+static void file_expected(double *ring, size_t N, size_t n, int ctrl, size_t slot,
+                          const kplace *kp, const size_t *gb, const double *rev)
+{
+    if (!ctrl) { /* w[0] = 1: decided at once */
+        double *restrict r = ring + slot * N;
+        for (size_t p = 0; p < n; p++)
+            r[p] += rev[p];
+        return;
+    }
+    for (int st = 0; st < RESIM_NSTATUSES; st++) {
+        const size_t g0 = gb[st], g = gb[st + 1] - g0;
+        if (g == 0)
+            continue;
+        const kplace *k = &kp[st];
+        for (size_t j = 0; j < k->run; j++)
+            add_scaled(ring + (k->pos + j) * N + g0, rev + g0, k->w[j], g);
+        for (size_t j = 0; j < k->rest; j++)
+            add_scaled(ring + j * N + g0, rev + g0, k->w[k->run + j], g);
+    }
 }
 
 /*
  * Stochastic filing (docs/model.md section 8): the application splits into
- * ceil(a / lot) equal lots, and a multinomial draw over the kernel's bins
- * (and the mass decided after the horizon) gives each lot its month.
+ * ceil(a / lot) equal lots, and each lot draws its month from the kernel's
+ * bins (and the mass decided after the horizon): the counts per month are
+ * multinomial. Few lots draw one uniform each against the cumulated kernel;
+ * many lots draw the multinomial as a chain of binomials. The two give the
+ * same distribution; the first costs a few steps per lot instead of a
+ * binomial per bin.
  */
+/* Number of lots of volume a (section 8), ceil(a / lot) within an unsigned
+ * int. Between 0 and 4e9 the ceiling is the truncation, plus one when that
+ * is below: exact, and without a libm call on targets with no rounding
+ * instruction; other values (none in a run) go to ceil. */
+static double lot_count(double a, double lot)
+{
+    const double x = a / lot;
+    if (x > 4e9)
+        return 4e9;
+    if (!(x > 0))
+        return ceil(x);
+    const double t = (double)(unsigned long long)x;
+    return t < x ? t + 1 : t;
+}
+
+/* Most lots of one filing drawn one by one. */
+#define LOTS_DIRECT 64
+
 static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t e, size_t pos,
                       double a, double lot)
+/* ring and lots: an importer's column; its month k is at k * N. */
 {
     if (a <= 0)
         return;
-    const size_t K = m->K, first = m->kfirst[s][e], nbins = m->kend[s][e] - first;
+    const size_t K = m->K, N = m->N, first = m->kfirst[s][e], nbins = m->kend[s][e] - first;
     const double *w = m->kw[s][e] + first;
-    double n = ceil(a / lot);
-    if (n > 4e9) /* keeps the count within an unsigned int */
-        n = 4e9;
-    gsl_ran_multinomial(m->lots_rng, nbins + 1, (unsigned int)n, w, m->counts);
+    const double n = lot_count(a, lot);
     const double size = a / n;
+    unsigned int *c = m->counts;
+    if (n <= (double)(nbins + 1) && n <= LOTS_DIRECT) {
+        const double *cum = m->kcum[s][e] + first;
+        size_t touched[LOTS_DIRECT], nt = 0;
+        for (unsigned int l = 0; l < (unsigned int)n; l++) {
+            const double u = gsl_rng_uniform(m->lots_rng);
+            size_t k = 0;
+            while (!(u < cum[k]))
+                k++;
+            if (k < nbins && c[k]++ == 0)
+                touched[nt++] = k; /* bin nbins: decided after the horizon */
+        }
+        for (size_t j = 0; j < nt; j++) {
+            const size_t k = touched[j], at = pos + k < K ? pos + k : pos + k - K;
+            ring[at * N] += c[k] * size;
+            lots[at * N] += c[k];
+            c[k] = 0;
+        }
+        return;
+    }
+    gsl_ran_multinomial(m->lots_rng, nbins + 1, (unsigned int)n, w, c);
     for (size_t k = 0; k < nbins; k++) {
-        if (m->counts[k] > 0) {
-            ring[pos] += m->counts[k] * size;
-            lots[pos] += m->counts[k];
+        if (c[k] > 0) {
+            ring[pos * N] += c[k] * size;
+            lots[pos * N] += c[k];
+            c[k] = 0; /* counts stay zero between filings */
         }
         if (++pos == K)
             pos = 0;
     }
+    c[nbins] = 0;
 }
 
 /*
  * Approved volume of `dec` decided with approval probability p: p * dec in
  * the deterministic mode; in the stochastic mode each of its nlots lots is
- * approved by a Bernoulli trial (section 8).
+ * approved by a Bernoulli trial (section 8): up to APPROVE_DIRECT lots one
+ * uniform each, more as one binomial draw (the same distribution of the
+ * number approved).
  */
+#define APPROVE_DIRECT 8
+
 static double approve(resim_model *m, double p, double dec, double nlots)
 {
     if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
-        unsigned int k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
+        unsigned int k = 0;
+        if (nlots <= APPROVE_DIRECT)
+            for (unsigned int j = 0; j < (unsigned int)nlots; j++)
+                k += gsl_rng_uniform(m->lots_rng) < p;
+        else
+            k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
         return dec * (k / nlots);
     }
     return p * dec;
-}
-
-/* Number of lots of volume a (section 8), within an unsigned int. */
-static double lot_count(double a, double lot)
-{
-    double n = ceil(a / lot);
-    return n > 4e9 ? 4e9 : n;
 }
 
 /* Picks one importer with probability proportional to its weight among
@@ -730,6 +944,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     /* Ring positions are the same for every importer: work them out once. */
     const size_t tslot = u % L1, tnext = (u + 1) % L1;
     size_t first_pos[RESIM_NSTATUSES];
+    kplace kp[RESIM_NSTATUSES];
     double *sD = m->scratch + S_D * N, *sR = m->scratch + S_R * N;
     double *sAlt = m->scratch + S_ALT * N;
     double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
@@ -747,12 +962,20 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     const double ban = lv->military_ban[x];
     double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months (section 13) */
     double xtarget[RESIM_NSTATUSES]; /* X* by status (section 10) */
+    double appr_of[RESIM_NSTATUSES], gl_of[RESIM_NSTATUSES]; /* section 9, section 13 */
     int gl_on = 0, x_on = 0; /* a general licence, an extra cover target for some status */
     for (int st = 0; st < RESIM_NSTATUSES; st++) {
         lead_of[st] = ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L
                            : L;
         xtarget[st] = ctrl ? lv->precaution_months[st][x] : 0;
+        appr_of[st] = lv->approval[st][x];
+        gl_of[st] = lv->general_licence[st][x];
         first_pos[st] = (u + m->kfirst[st][e]) % K;
+        const size_t nb = m->kend[st][e] - m->kfirst[st][e];
+        kp[st].pos = first_pos[st];
+        kp[st].run = K - first_pos[st] < nb ? K - first_pos[st] : nb;
+        kp[st].rest = nb - kp[st].run;
+        kp[st].w = m->kw[st][e] + m->kfirst[st][e];
         gl_on |= ctrl && lv->general_licence[st][x] > 0;
         x_on |= xtarget[st] != 0;
     }
@@ -791,38 +1014,113 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     /* Steps 5-7: alternative purchases, filing (the general-licence
      * share decided at once, section 13), decisions, arrivals. */
     double sumD = 0, sumMin = 0, sumUnmet = 0;
-    for (size_t q = 0; q < n_act; q++) {
+    const int stoch = m->lots_rng != NULL;
+    double *ringE = m->ring + e * K * N, *lotsE = m->ring_lots + e * K * N;
+    double *slot_row = ringE + slot * N, *slot_lots = lotsE + slot * N;
+    const size_t *col = m->col + e * N;
+    double *sGl = m->scratch + S_GL * N, *sRev = m->scratch + S_REV * N;
+    if (!stoch) {
+        /* Deterministic: applications first, then every filing at once. */
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q];
+            const double R = sR[i];
+            double alt = 0;
+            if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
+                double pro_rata = Ae * R / sumR;
+                alt = pro_rata < R ? pro_rata : R;
+            }
+            double a = R - alt;
+            double gl = 0, review = a; /* general-licence volume, volume for review */
+            if (gl_on) {
+                gl = gl_of[m->status[i]] * a;
+                review = a - gl;
+            }
+            sAlt[i] = alt;
+            sA[i] = a;
+            sGl[i] = gl;
+            sRev[col[q]] = review;
+        }
+        file_expected(ringE, N, n_act, ctrl, slot, kp, m->gbeg + e * (RESIM_NSTATUSES + 1), sRev);
+    }
+    /* The `all` row is summed in a local copy the compiler can keep in
+     * registers. Ungrouped deterministic runs add eight of the metrics here
+     * and the rest after the release: each metric still adds its importers
+     * in table order, so the same sums. */
+    const int split = !stoch && m->by == RESIM_BY_NONE;
+    double sum[RESIM_NMETRICS] = {0};
+    if (!stoch) {
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q], c = col[q];
+            const int s = m->status[i];
+            const double D = sD[i], alt = sAlt[i], review = sRev[c], dec = slot_row[c];
+            pend[i] += review - dec;
+            /* Section 9: the approval and the military ban of this element. */
+            const double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
+            double ap = p * dec, rj = dec - ap;
+            const double gl = sGl[i];
+            if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
+                const double gl_appr = (1 - mil[i] * ban) * gl;
+                ap += gl_appr;
+                rj += gl - gl_appr;
+            }
+            double *tr = m->trans + (e * N + i) * L1;
+            tr[tslot] = ap;
+            const double arr = tr[tnext]; /* approved in month t - L */
+            intr[i] += ap - arr;
+            const double avail = inv[i] + arr + alt;
+            const double unmet = D > avail ? D - avail : 0;
+            sumD += D;
+            sumMin += D < avail ? D : avail;
+            if (all_eligible || ((eligible >> s) & 1u)) /* section 12: only eligible ones draw */
+                sumUnmet += unmet;
+            if (split) {
+                sum[RESIM_M_DEMAND] += D;
+                sum[RESIM_M_REQUIREMENT] += sR[i];
+                sum[RESIM_M_ALT_SUPPLY] += alt;
+                sum[RESIM_M_CHINA_APPLIED] += sA[i];
+                sum[RESIM_M_CHINA_APPROVED] += ap;
+                sum[RESIM_M_CHINA_REJECTED] += rj;
+                sum[RESIM_M_CHINA_PENDING] += pend[i];
+                sum[RESIM_M_CHINA_ARRIVALS] += arr;
+            } else {
+                sAp[i] = ap;
+                sRj[i] = rj;
+                sArr[i] = arr;
+            }
+            sAv[i] = avail;
+            sUn[i] = unmet;
+        }
+        memset(slot_row, 0, n_act * sizeof *slot_row);
+    }
+    for (size_t q = 0; stoch && q < n_act; q++) {
+        /* Stochastic: filing, decision and approval per importer, in
+         * table order, so the draws come in a fixed order. */
         const size_t i = act[q];
-        const size_t b = e * N + i;
+        const size_t b = e * N + i, c = col[q];
         const int s = m->status[i];
-        double D = sD[i], R = sR[i];
+        double D = sD[i];
+        const double R = sR[i];
         double alt = 0;
-        if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
+        if (sumR > 0) {
             double pro_rata = Ae * R / sumR;
             alt = pro_rata < R ? pro_rata : R;
         }
-        double a = R - alt;
-        double *ring = m->ring + b * K, *lots = m->ring_lots + b * K;
-        double gl = 0, review = a; /* general-licence volume, volume for review */
+        double a = R - alt, gl = 0, review = a;
         if (gl_on) {
-            gl = lv->general_licence[s][x] * a;
+            gl = gl_of[s] * a;
             review = a - gl;
         }
         if (!ctrl)
-            ring[slot] += a; /* w[0] = 1: decided at once */
-        else if (m->lots_rng == NULL)
-            file_expected(m, ring, s, e, first_pos[s], review);
+            slot_row[c] += a; /* w[0] = 1: decided at once */
         else
-            file_lots(m, ring, lots, s, e, first_pos[s], review, sc->lot_tonnes[x]);
-        double dec = ring[slot], nlots = 0;
-        ring[slot] = 0;
-        if (m->lots_rng != NULL) {
-            nlots = lots[slot];
-            lots[slot] = 0;
-        }
+            file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], review, sc->lot_tonnes[x]);
+        double nlots = slot_lots[c];
+        slot_lots[c] = 0;
+        double dec = slot_row[c];
+        slot_row[c] = 0;
         pend[i] += review - dec;
         /* Section 9: the approval and the military ban of this element. */
-        double p = ctrl ? lv->approval[s][x] * (1 - mil[i] * ban) : 1;
+        double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
         double ap = approve(m, p, dec, nlots);
         double rj = dec - ap;
         if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
@@ -868,9 +1166,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     const double cap = lv->subst_cap[x], theta = lv->subst_trigger;
     const int substitutes = !plain && (lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0);
     int s_any = 0; /* some S of the element is above 0 after the month */
-    /* The `all` row is summed in a local copy the compiler can keep in
-     * registers; the order of the additions is the same. */
-    double sum[RESIM_NMETRICS] = {0}, by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+    double by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
     const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
     for (size_t q = 0; q < n_act; q++) {
         const size_t i = act[q];
@@ -884,8 +1180,16 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         inv[i] = have - C;
         /* Potential demand minus demand; 0 while no S is above 0. */
         double sub = s_live ? share[i] * De - D : 0;
-        add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i], C,
-                  sub);
+        if (split) {
+            sum[RESIM_M_SHORTFALL] += D - C;
+            sum[RESIM_M_STOCKPILE_RELEASE] += rel;
+            sum[RESIM_M_INVENTORY] += inv[i];
+            sum[RESIM_M_CONSUMPTION] += C;
+            sum[RESIM_M_SUBSTITUTED] += sub;
+        } else {
+            add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i],
+                      C, sub);
+        }
         if (m->by == RESIM_BY_STATUS)
             add_flows(by_status[group[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
                       sArr[i], rel, inv[i], C, sub);
@@ -895,10 +1199,14 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         if (substitutes) {
             if (!(share[i] * De > 0))
                 continue; /* no potential demand: S stays */
-            if (D > 0 && C / D < theta)
-                S[i] = fmin(cap, S[i] + r12);
-            else
-                S[i] = fmax(0, fmin(cap, S[i] - v12));
+            /* fmin and fmax as comparisons: S, cap and the rates are finite. */
+            if (D > 0 && C / D < theta) {
+                const double up = S[i] + r12;
+                S[i] = up < cap ? up : cap;
+            } else {
+                const double down = S[i] - v12, low = down < cap ? down : cap;
+                S[i] = low > 0 ? low : 0;
+            }
             s_any |= S[i] > 0;
         }
     }
@@ -936,6 +1244,8 @@ void resim_model_step(resim_model *m, double *out)
     const size_t E = m->E, G = m->G;
     apply_events(m, m->t); /* step 1 */
     list_process(m, m->t);
+    if (memcmp(m->status, m->status_cols, m->N) != 0)
+        regroup_columns(m);
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
     for (size_t e = 0; e < E; e++) {
