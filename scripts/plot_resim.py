@@ -268,7 +268,7 @@ class Source:
 
     @property
     def label(self):
-        """Scenario name and overrides, e.g. 'japan-2026 (2026-02.approval.watch=0.3)'."""
+        """Scenario name and overrides, e.g. 'japan-2026 (2026-03.approval.watch=0.3)'."""
         o = self.overrides
         return "%s (%s)" % (self.scenario, ", ".join(o)) if o else self.scenario
 

@@ -183,7 +183,7 @@ SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=3 expect_exit 2 "bad SLURM_ARRAY_TA
 # ---------------------------------------------------------------- replicates
 # Each point runs R replicates (the same streams at every point); the row has
 # each measure's mean and quantiles. Same bytes however the work is split.
-rep=(--set scenario.months=18 --vary 2026-02.approval.watch=0.2:0.8:3 --replicates 6
+rep=(--set scenario.months=18 --vary 2026-03.approval.watch=0.2:0.8:3 --replicates 6
      --set "policy.approval.none=beta(0.7, 20)" --set stochastic.lot_tonnes=0.5)
 "$resim" sweep "$S" "${rep[@]}" -o "$tmp/rep1.csv" 2>"$tmp/err" || bad "replicate sweep: $(cat "$tmp/err")"
 "$resim" sweep "$S" "${rep[@]}" --threads 2 -o "$tmp/rep2.csv" 2>/dev/null
@@ -193,7 +193,10 @@ check "replicates: --threads 2 == one thread" cmp "$tmp/rep1.csv" "$tmp/rep2.csv
 "$resim" merge "$tmp/repa.csv" "$tmp/repb.csv" -o "$tmp/repm.csv" 2>/dev/null
 check "replicates: shards merged == one process" cmp "$tmp/rep1.csv" "$tmp/repm.csv"
 check "replicates: mean and quantile columns" \
-    grep -q '^point,2026-02.approval.watch,Sm_all_cum_shortfall_mean,Sm_all_cum_shortfall_p05,Sm_all_cum_shortfall_p50,Sm_all_cum_shortfall_p95,' "$tmp/rep1.csv"
+    grep -q '^point,2026-03.approval.watch,Sm_all_cum_shortfall_mean,Sm_all_cum_shortfall_p05,Sm_all_cum_shortfall_p50,Sm_all_cum_shortfall_p95,' "$tmp/rep1.csv"
+# The varied key reaches the model: the first and last points' rows differ.
+check "replicates: the points' measures differ" \
+    test "$(sed -n 2p "$tmp/rep1.csv" | cut -d, -f3-)" != "$(sed -n 4p "$tmp/rep1.csv" | cut -d, -f3-)"
 check "replicates: every row as wide as the header" \
     test "$(awk -F, '{print NF}' "$tmp/rep1.csv" | sort -u | wc -l)" = 1
 # Quantiles are ordered, and the mean lies between the extreme quantiles.

@@ -32,7 +32,9 @@ RESIM = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build/resim"
 PLOT = os.path.abspath("scripts/plot")
 RUN = os.path.abspath("scripts/run")
 SCENARIO = "scenarios/japan-2026.ini"
-OVERRIDE = "2026-02.approval.watch=0.3"
+# Replaces the watch-list approval rate of the March 2026 listings (the first
+# month anyone is on the watch list), so the what-if differs from the scenario.
+OVERRIDE = "2026-03.approval.watch=0.3"
 sys.path.insert(0, os.path.abspath("scripts"))
 import plot_resim as pr  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -344,6 +346,8 @@ def test_compare(tmp):
     b = b[(b.element == "Dy") & (b.group == "all")]
     check("compare: the first line is the first file's availability",
           np.allclose(data_lines(ax)[0].get_ydata(), b.availability.to_numpy()))
+    check("compare: the override changes Dy's availability (the first two lines differ)",
+          not np.allclose(data_lines(ax)[0].get_ydata(), data_lines(ax)[1].get_ydata()))
     check("compare: lower panel is the cumulative shortfall",
           np.isclose(ax2.get_lines()[0].get_ydata()[-1], b.shortfall.sum()))
     check("compare: availability in percent with the threshold",
