@@ -120,8 +120,9 @@ for golden in tests/golden/*.csv; do
     file=$(basename "$golden" .csv)
     name=${file%%.*}
     v=${file#"$name"}
-    if { [ ! -f "scenarios/$name.ini" ] && [ ! -f "scenarios/history/$name.ini" ]; } || ! variant_args "$v" >/dev/null; then
-        echo "FAIL: $golden has no scenarios/$name.ini or an unknown variant (scripts/update-golden --prune)"
+    if { [ ! -f "scenarios/$name.ini" ] && [ ! -f "scenarios/history/$name.ini" ]; } ||
+        ! variant_args "$v" >/dev/null; then
+        echo "FAIL: $golden has no scenarios/$name.ini (or history/) or an unknown variant (scripts/update-golden --prune)"
         fail=$((fail + 1))
     fi
 done

@@ -4,7 +4,7 @@ Run from the repository root: python3 tests/py_interop.py /path/to/resim
 Checks the documented column names and types, that there are no comment lines
 and no quoting, that the sidecar JSON parses and its SHA-256 values match the
 scenario and data files, and that the pandas and gnuplot snippets in README.md
-("From CSV to chart") run unchanged on a real output. Ensemble, raw replicate
+("From CSV to chart") run as written, in a shell, on a real output. Ensemble, raw replicate
 and sweep outputs are checked when `resim help` lists those commands.
 """
 import csv
@@ -110,15 +110,34 @@ def pandas_types(name, path, float_cols, int_cols, text_cols, strict=True):
     return df
 
 
-def readme_block(lang):
-    """The first ```lang block of README.md's 'From CSV to chart' section."""
+def readme_block(command):
+    """The shell block of README.md's 'From CSV to chart' section that starts
+    with `command` (e.g. /usr/bin/python3 or gnuplot)."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
     m = re.search(r"^## From CSV to chart$(.*?)^## ", text, re.S | re.M)
     if not m:
         return None
-    b = re.search(r"^```%s\n(.*?)^```" % re.escape(lang), m.group(1), re.S | re.M)
-    return b.group(1) if b else None
+    for b in re.finditer(r"^```sh\n(.*?)^```", m.group(1), re.S | re.M):
+        if b.group(1).startswith(command + " "):
+            return b.group(1)
+    return None
+
+
+def run_snippet(block, work):
+    """Runs a README shell block as a user would paste it: bash in the folder
+    holding out/, no display, no MPLBACKEND, whatever python3 is on PATH."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    return subprocess.run(["bash", "-euc", block], capture_output=True, text=True, cwd=work,
+                          env=env)
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def check_sidecar(name, csv_path, scenario, columns):
@@ -171,7 +190,7 @@ def check_run(tmp):
     pandas_types("baseline", base, METRICS, ["month"], ["scenario", "date", "element", "group"],
                  strict=False)
     check_gnuplot(tmp, path, df)
-    check_readme_pandas(tmp, path)
+    check_readme_pandas(tmp, path, df)
 
 
 def check_gnuplot(tmp, path, df):
@@ -202,34 +221,41 @@ unset table
         for (m, v), (w_m, w_v) in zip(got, zip(want.month, want.cover_days)))
     check("gnuplot values match pandas (Dy watch cover_days, empty fields missing)", ok,
           "%d vs %d points" % (len(got), len(want)))
-    # The README snippet, unchanged except for the file name.
+    # The README snippet, as written.
     block = readme_block("gnuplot")
-    check("README has a gnuplot snippet", block is not None)
+    check("README has a gnuplot snippet (a shell block starting 'gnuplot')", block is not None)
     if block is None:
         return
     work = os.path.join(tmp, "gnuplot")
     os.makedirs(os.path.join(work, "out"))
     shutil.copy(path, os.path.join(work, "out", "japan-2026.csv"))
-    r = subprocess.run([gp], input=block, capture_output=True, text=True, cwd=work)
+    r = run_snippet(block, work)
     png = os.path.join(work, "dy-availability.png")
-    check("README gnuplot snippet runs and writes its PNG",
-          r.returncode == 0 and os.path.isfile(png) and os.path.getsize(png) > 1000, r.stderr)
+    check("README gnuplot snippet runs as written and writes a 1200x800 PNG",
+          r.returncode == 0 and os.path.isfile(png) and png_size(png) == (1200, 800),
+          r.stderr)
 
 
-def check_readme_pandas(tmp, path):
-    block = readme_block("python")
-    check("README has a pandas snippet", block is not None)
+def check_readme_pandas(tmp, path, df):
+    block = readme_block("/usr/bin/python3")
+    check("README has a pandas snippet naming /usr/bin/python3", block is not None)
     if block is None:
         return
     work = os.path.join(tmp, "pandas")
     os.makedirs(os.path.join(work, "out"))
     shutil.copy(path, os.path.join(work, "out", "japan-2026.csv"))
-    env = dict(os.environ, MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=work,
-                       env=env)
-    check("README pandas snippet runs and writes its PNG",
-          r.returncode == 0 and os.path.isfile(os.path.join(work, "availability.png")),
+    r = run_snippet(block, work)
+    png = os.path.join(work, "availability.png")
+    check("README pandas snippet runs as written and writes a 1200x800 PNG",
+          r.returncode == 0 and os.path.isfile(png) and png_size(png) == (1200, 800),
           r.stderr[-500:])
+    dy = df[(df.element == "Dy") & (df.group == "all")]
+    per_year = dy.groupby(dy.date.str[:4])["shortfall"].sum()
+    lines = dict(ln.split() for ln in r.stdout.splitlines() if re.fullmatch(r"\d{4}\s+\S+", ln))
+    check("README pandas snippet prints the Dy shortfall per year",
+          sorted(lines) == sorted(per_year.index) and
+          all(abs(float(lines[y]) - v) <= 1e-5 * max(1.0, v) for y, v in per_year.items()),
+          r.stdout[-300:])
 
 
 def check_ensemble(tmp, text):
@@ -278,7 +304,9 @@ def check_sweep(tmp, text):
         return
     with open(path, newline="") as f:
         hdr = next(csv.reader(f))
-    outcomes = [c for c in hdr if re.fullmatch(r"[A-Z][a-z]?_[a-z]+_[a-z_]+", c)]
+    outcomes = [c for c in hdr if re.fullmatch(r"[A-Z][a-z]?_[a-z]+_[a-z_]+", c)
+                and not c.endswith("_date")]
+    dates = [c for c in hdr if c.endswith("_date")]
     rows = plain_csv("sweep", path, ["point", "policy.approval.watch", "alt.capacity_factor"],
                      ["point", "policy.approval.watch", "alt.capacity_factor"] + outcomes,
                      allow_empty=tuple(outcomes))
@@ -289,9 +317,26 @@ def check_sweep(tmp, text):
           [r[0] for r in rows[1:]] == [str(k) for k in range(6)], str([r[0] for r in rows[1:]]))
     df = pd.read_csv(path)
     check("sweep: pandas reads point as an integer", pd.api.types.is_integer_dtype(df["point"]))
+    numeric = [c for c in hdr[1:] if c not in dates]
     check("sweep: pandas reads varied keys and outcomes as numbers",
-          all(pd.api.types.is_numeric_dtype(df[c]) for c in hdr[1:]),
-          str({c: str(df[c].dtype) for c in hdr[1:] if not pd.api.types.is_numeric_dtype(df[c])}))
+          all(pd.api.types.is_numeric_dtype(df[c]) for c in numeric),
+          str({c: str(df[c].dtype) for c in numeric if not pd.api.types.is_numeric_dtype(df[c])}))
+    # Every month measure has a date column: YYYY-MM or empty, as pandas
+    # parses it, and the start month plus the month number.
+    bad = []
+    for c in dates:
+        month = {"peak_date": "peak_month", "min_date": "min_month"}.get(
+            c.split("_", 2)[2], c.split("_", 2)[2][:-len("_date")])
+        num = "_".join(c.split("_", 2)[:2]) + "_" + month
+        for v, m in zip(df[c], df[num]):
+            if pd.isna(v) != pd.isna(m):
+                bad.append((c, v, m))
+            elif not pd.isna(v):
+                d = pd.to_datetime(v, format="%Y-%m")
+                if (d.year - 2025) * 12 + d.month - 1 != int(m):
+                    bad.append((c, v, m))
+    check("sweep: %d date columns, each start + its month number (pandas to_datetime)" % len(dates),
+          len(dates) == 7 * 4 * 5 and not bad, str(bad[:3]))
     check_sidecar("sweep", path, scen, hdr)
 
 

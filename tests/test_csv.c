@@ -20,6 +20,7 @@
 
 #include "resim/csvout.h"
 #include "resim/csvread.h"
+#include "resim/sidecar.h"
 
 static char tmp[256];
 
@@ -484,6 +485,138 @@ static void test_out_errors(void **state)
     resim_out_abort(&o);
 }
 
+
+/* Reads a small file whole into buf ("" when it does not exist). */
+static void slurp(const char *rel, char *buf, size_t size)
+{
+    char path[512];
+    path_of(path, sizeof path, rel);
+    buf[0] = '\0';
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return;
+    size_t n = fread(buf, 1, size - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+}
+
+/* An output prepared for its sidecar, and the sidecar: renamed together. */
+static void test_out_with_sidecar(void **state)
+{
+    (void)state;
+    char path[512], buf[256];
+    path_of(path, sizeof path, "r.csv");
+    resim_out o, s;
+    resim_error err = {0};
+    assert_int_equal(resim_out_open(&o, path, &err), RESIM_OK);
+    fputs("new\n", o.fp);
+    assert_int_equal(resim_out_prepare(&o, &err), RESIM_OK);
+    assert_int_equal(resim_out_prepare(&o, &err), RESIM_OK); /* twice is once */
+    assert_false(exists("r.csv"));
+    assert_int_equal(resim_sidecar_begin(&s, path, &err), RESIM_OK);
+    fputs("{\"kind\": \"test\"}\n", s.fp);
+    assert_false(exists("r.csv.json")); /* kept in memory until the commit */
+    assert_int_equal(resim_out_commit(&s, &err), RESIM_OK);
+    assert_int_equal(resim_out_commit(&s, &err), RESIM_OK); /* a second commit: nothing */
+    assert_int_equal(resim_out_commit(&o, &err), RESIM_OK);
+    resim_out_abort(&s);
+    resim_out_abort(&o);
+    slurp("r.csv", buf, sizeof buf);
+    assert_string_equal(buf, "new\n");
+    slurp("r.csv.json", buf, sizeof buf);
+    assert_string_equal(buf, "{\"kind\": \"test\"}\n");
+    assert_int_equal(count_files(), 2);
+}
+
+/* A sidecar that is not JSON: neither it nor its output is written. */
+static void test_out_sidecar_invalid(void **state)
+{
+    (void)state;
+    char path[512];
+    path_of(path, sizeof path, "r.csv");
+    resim_out o, s;
+    resim_error err = {0};
+    assert_int_equal(resim_out_open(&o, path, &err), RESIM_OK);
+    fputs("new\n", o.fp);
+    assert_int_equal(resim_out_prepare(&o, &err), RESIM_OK);
+    assert_int_equal(resim_sidecar_begin(&s, path, &err), RESIM_OK);
+    fputs("{\"x\": nan}\n", s.fp);
+    assert_int_equal(resim_out_commit(&s, &err), RESIM_EINVAL);
+    assert_non_null(strstr(err.msg, "not valid JSON"));
+    resim_out_abort(&s);
+    resim_out_abort(&o);
+    assert_int_equal(count_files(), 0);
+}
+
+/*
+ * A rename that fails after another succeeded: the first is undone and
+ * the file it replaced comes back. The second rename is a partial file
+ * that is not there.
+ */
+static void test_out_group_undo(void **state)
+{
+    (void)state;
+    char path[512], other[512], missing[512], buf[256];
+    path_of(path, sizeof path, "u.csv");
+    path_of(other, sizeof other, "v.csv");
+    path_of(missing, sizeof missing, "v.csv.partial");
+    write_file("u.csv", "old\n");
+    resim_out o, s;
+    resim_error err = {0};
+    assert_int_equal(resim_out_open(&o, path, &err), RESIM_OK);
+    fputs("new\n", o.fp);
+    assert_int_equal(resim_out_prepare(&o, &err), RESIM_OK);
+    assert_int_equal(resim_partial_hold(missing, other), 0);
+    assert_int_equal(resim_sidecar_begin(&s, path, &err), RESIM_OK);
+    fputs("{}\n", s.fp);
+    assert_int_equal(resim_out_commit(&s, &err), RESIM_EIO);
+    assert_non_null(strstr(err.msg, "cannot rename into place"));
+    resim_out_abort(&s);
+    resim_out_abort(&o);
+    slurp("u.csv", buf, sizeof buf);
+    assert_string_equal(buf, "old\n");
+    assert_false(exists("u.csv.json"));
+    assert_false(exists("v.csv"));
+    assert_int_equal(count_files(), 1); /* no temporary or backup file left */
+}
+
+/* Files are created 0666 under the umask, as every Unix tool does. */
+static void test_out_mode(void **state)
+{
+    (void)state;
+    char path[512];
+    path_of(path, sizeof path, "m.csv");
+    mode_t old = umask(027);
+    resim_out o;
+    resim_error err = {0};
+    assert_int_equal(resim_out_open(&o, path, &err), RESIM_OK);
+    assert_int_equal(resim_out_commit(&o, &err), RESIM_OK);
+    umask(old);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(resim_utf8_valid("plain", 5));
+    static const char good[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+    assert_true(resim_utf8_valid(good, sizeof good - 1));
+    assert_false(resim_utf8_valid("caf\xe9", 4));          /* Latin-1 */
+    assert_false(resim_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(resim_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(resim_utf8_valid("\xf4\x90\x80\x80", 4)); /* beyond U+10FFFF */
+    assert_false(resim_utf8_valid("\xe2\x82", 2));         /* cut short */
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *mem = open_memstream(&buf, &n);
+    resim_json_string(mem, "a\xff\"b");
+    fclose(mem);
+    assert_string_equal(buf, "\"a\xef\xbf\xbd\\\"b\"");
+    free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup(f, empty_dir)
 
 int main(void)
@@ -503,6 +636,11 @@ int main(void)
         T(test_out_commit),
         T(test_out_abort),
         T(test_out_errors),
+        T(test_out_with_sidecar),
+        T(test_out_sidecar_invalid),
+        T(test_out_group_undo),
+        T(test_out_mode),
+        T(test_utf8),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -510,6 +510,64 @@ static void test_missing_scenario_file(void **state)
     assert_non_null(strstr(err.msg, path));
 }
 
+/* ------------------------------------------------------------ base = */
+
+/* A file read with its base: keys replaced in place or added, each with its
+ * own file and line, the base recorded; a copy keeps all of it after the
+ * original is freed. */
+static void test_base_merge(void **state)
+{
+    (void)state;
+    write_file("b.ini", "[scenario]\nname = b\nstart = 2025-01\n\n[2026-02]\n"
+                        "approval.watch = 0.5\nlist.add.control = 3\n");
+    write_file("c.ini", "; child\n[scenario]\nbase = b.ini\n[2026-02]\napproval.watch = 0.25\n"
+                        "approval.none = 0.125\n");
+    char child[512], base[512];
+    snprintf(child, sizeof child, "%s/c.ini", tmp);
+    snprintf(base, sizeof base, "%s/b.ini", tmp);
+    resim_ini ini, copy;
+    resim_error err = {0};
+    assert_int_equal(resim_ini_read_scenario(&ini, child, &err), RESIM_OK);
+    assert_string_equal(ini.path, child);
+    assert_null(resim_ini_get(&ini, "scenario", "base"));
+    assert_int_equal(ini.n, 5);
+    /* The replaced key keeps the base's place, before the base's next key. */
+    assert_string_equal(ini.v[2].key, "approval.watch");
+    assert_string_equal(ini.v[2].value, "0.25");
+    assert_string_equal(ini.v[2].file, child);
+    assert_int_equal(ini.v[2].line, 5);
+    assert_string_equal(ini.v[3].key, "list.add.control");
+    assert_string_equal(ini.v[3].file, base);
+    assert_int_equal(ini.v[3].line, 7);
+    assert_string_equal(ini.v[4].key, "approval.none");
+    assert_int_equal(ini.v[4].line, 6);
+    assert_int_equal(ini.n_files, 1);
+    assert_string_equal(ini.files[0], base);
+    assert_int_equal(resim_ini_copy(&copy, &ini, &err), RESIM_OK);
+    resim_ini_free(&ini);
+    assert_int_equal(copy.n_files, 1);
+    assert_string_equal(copy.files[0], base);
+    assert_ptr_equal(copy.v[3].file, copy.files[0]);
+    assert_ptr_equal(copy.v[2].file, copy.path);
+    resim_ini_free(&copy);
+}
+
+static void test_base_cycle(void **state)
+{
+    (void)state;
+    write_file("x.ini", "[scenario]\nbase = y.ini\n");
+    write_file("y.ini", "[scenario]\n\nbase = x.ini\n");
+    char path[512], prefix[600];
+    snprintf(path, sizeof path, "%s/x.ini", tmp);
+    snprintf(prefix, sizeof prefix, "%s/y.ini:3: ", tmp);
+    resim_ini ini;
+    resim_error err = {0};
+    assert_int_equal(resim_ini_read_scenario(&ini, path, &err), RESIM_EINVAL);
+    assert_int_equal(strncmp(err.msg, prefix, strlen(prefix)), 0);
+    assert_non_null(strstr(err.msg, "cycle"));
+    resim_ini_free(&ini); /* zeroed on failure */
+}
+
 /* ------------------------------------------------------------ --set */
 
 static void test_set_syntax(void **state)
@@ -769,6 +827,8 @@ int main(void)
         T(test_missing_start),
         T(test_not_ini),
         T(test_missing_scenario_file),
+        T(test_base_merge),
+        T(test_base_cycle),
         T(test_set_syntax),
         T(test_set_override_and_append),
         T(test_set_bad_value),

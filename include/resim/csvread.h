@@ -17,8 +17,15 @@
  */
 typedef int (*resim_csv_row_fn)(void *ctx, char **fields, size_t n, long line, resim_error *err);
 
-/* Streams a CSV file row by row (the header is the first row). */
+/*
+ * Streams a CSV file row by row (the header is the first row). A UTF-8
+ * byte-order mark at the start is skipped; a NUL byte is an error naming
+ * its line.
+ */
 int resim_csv_stream(const char *path, resim_csv_row_fn fn, void *ctx, resim_error *err);
+/* As resim_csv_stream, and gives the hex SHA-256 of the bytes read (sha256 may be NULL). */
+int resim_csv_stream_hash(const char *path, resim_csv_row_fn fn, void *ctx, char sha256[65],
+                          resim_error *err);
 
 /* A whole small CSV file in memory: a header and rows of equal length. */
 typedef struct resim_table {
@@ -27,6 +34,7 @@ typedef struct resim_table {
     char **header; /* [ncol] */
     char **cell;   /* [nrow][ncol] */
     long *line;    /* [nrow] line each row starts on */
+    char sha256[65]; /* hex SHA-256 of the bytes read */
 } resim_table;
 
 /* Reads a table; a row whose field count differs from the header's is an error. */

@@ -71,6 +71,7 @@ typedef struct resim_data {
     double *exposure, *military, *cover;
     unsigned char has_share[RESIM_MAX_ELEMENTS];
     double *share;                      /* [RESIM_MAX_ELEMENTS][n_importers] */
+    char sha256[RESIM_NFILES][65];      /* hex SHA-256 of the bytes parsed */
 } resim_data;
 
 /* Reads the five tables of a data directory. On failure frees what it took.

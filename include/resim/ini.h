@@ -26,6 +26,10 @@ typedef struct resim_ini {
     size_t n, cap;
     char **sections; /* section names in file order, for the empty ones too */
     size_t n_sections;
+    char **files;    /* paths of the base files entries came from (owned), so
+                        an entry's `file` may point at one of them */
+    size_t n_files;
+    char sha256[65]; /* hex SHA-256 of the bytes parsed, "" when not read from a file */
 } resim_ini;
 
 /* Applies SECTION.KEY=VALUE: replaces the entry or appends one. */
@@ -39,6 +43,11 @@ const resim_ini_entry *resim_ini_get(const resim_ini *ini, const char *section, 
 int resim_ini_append(resim_ini *ini, const char *section, const char *key, const char *value,
                      const char *file, long line);
 int resim_ini_add_section(resim_ini *ini, const char *section);
+/*
+ * A copy of path owned by ini (the same pointer for the same text), for the
+ * `file` of entries read from a base file. NULL when out of memory.
+ */
+const char *resim_ini_file(resim_ini *ini, const char *path);
 /* Deep copy (for sweeps and ensembles that change values). */
 int resim_ini_copy(resim_ini *dst, const resim_ini *src, resim_error *err);
 void resim_ini_free(resim_ini *ini); /* accepts a zeroed or freed store */

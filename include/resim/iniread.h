@@ -16,4 +16,15 @@
  */
 int resim_ini_read(resim_ini *ini, const char *path, resim_error *err);
 
+/*
+ * Reads a scenario file and, when its [scenario] base names another file
+ * (relative to the file that names it), that file first, recursively: the
+ * file's sections and keys are added to its base's, and a key the base has
+ * in the same section (an event month included) is replaced. Every entry
+ * keeps the file and line it came from; `base` itself is not kept. A cycle
+ * of bases is an error naming the file and line of the `base` that closes
+ * it. ini->path is path. On failure frees what it took.
+ */
+int resim_ini_read_scenario(resim_ini *ini, const char *path, resim_error *err);
+
 #endif

@@ -137,7 +137,10 @@ const resim_section *resim_section_get(resim_section_id id);
  *            key sets every element), LISTED; 0 for none
  *   where:   F(field) of resim_levers, SRC(field) of resim_source_levers,
  *            or NOWHERE (kept by the scenario, not in resim_levers)
- * Ranges of WHOLE keys are given as W(lo, hi) in the kind column.
+ * Ranges of WHOLE keys are given as W(lo, hi) in the kind column, and a
+ * NONNEG key with a finite top as NN(hi) (the random list process: GSL's
+ * Poisson sampler takes time growing with the mean, so rates stop at 1e6
+ * batches a year).
  */
 #define RESIM_LEVER_LIST(X)                                                                         \
     /* [scenario]: fixed for the run */                                                             \
@@ -230,11 +233,11 @@ const resim_section *resim_section_get(resim_section_id id);
     X(LOT_TONNES, STOCHASTIC, "lot_tonnes.<El>", ELEMENT, K(POSITIVE), D(1), DIST | ALL,    \
       NOWHERE, "t", "size of a licence lot (the bare key sets every element)")                      \
     /* [list_process]: random list moves, ensembles only */                                         \
-    X(LIST_ADD_RATE, LIST_PROCESS, "add.<status>.rate", STATUS, K(NONNEG), D(0),                  \
+    X(LIST_ADD_RATE, LIST_PROCESS, "add.<status>.rate", STATUS, NN(1e6), D(0),                  \
       DIST | LISTED, NOWHERE, "1/year", "batches of additions to the list per year")          \
     X(LIST_ADD_BATCH, LIST_PROCESS, "add.<status>.batch", STATUS, K(NONNEG), D(0),                \
       DIST | LISTED, NOWHERE, "importers", "importers added per batch (rounded)")             \
-    X(LIST_REMOVE_RATE, LIST_PROCESS, "remove.<status>.rate", STATUS, K(NONNEG), D(0),            \
+    X(LIST_REMOVE_RATE, LIST_PROCESS, "remove.<status>.rate", STATUS, NN(1e6), D(0),            \
       DIST | LISTED, NOWHERE, "1/year", "batches of removals from the list per year")         \
     X(LIST_REMOVE_BATCH, LIST_PROCESS, "remove.<status>.batch", STATUS, K(NONNEG), D(0),          \
       DIST | LISTED, NOWHERE, "importers", "importers removed per batch (rounded)")           \

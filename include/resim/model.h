@@ -102,4 +102,12 @@ int resim_model_run(resim_model *m, double *scratch, double *series, resim_month
 /* Current list status of every importer (for tests and reports). */
 const unsigned char *resim_model_status(const resim_model *m);
 
+/*
+ * With RESIM_BY_STATUS, groups importers by the fixed status[i] (one per
+ * importer, RESIM_NONE .. RESIM_CONTROL) in every month instead of by their
+ * status in that month; NULL restores the latter. status belongs to the
+ * caller and must outlive the runs.
+ */
+void resim_model_set_groups(resim_model *m, const unsigned char *status);
+
 #endif

@@ -14,7 +14,9 @@
 typedef enum {
     RESIM_STREAM_LEVERS = 1, /* uncertain levers, drawn once per replicate */
     RESIM_STREAM_LOTS = 2,   /* lot decision months and approvals */
-    RESIM_STREAM_LISTS = 3   /* the random list process */
+    RESIM_STREAM_LISTS = 3,  /* the random list process */
+    RESIM_STREAM_MORRIS = 4, /* a Morris design's trajectory (replicate = trajectory) */
+    RESIM_STREAM_BOOTSTRAP = 5 /* resampling for analysis intervals */
 } resim_stream;
 
 /* Name of the generator, for run metadata. */

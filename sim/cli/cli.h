@@ -79,6 +79,7 @@ typedef struct run_args {
     cli_opts scen;
     const char *output;
     resim_grouping by;
+    const char *by_at;  /* --by status@YYYY-MM: the month, else NULL */
     int summary;
     unsigned long replicates, first_replicate, threads, memory_mb;
     unsigned long long seed;
@@ -86,6 +87,8 @@ typedef struct run_args {
     size_t n_quantiles;
     double threshold;
     const char *raw;
+    const char *window;  /* --window YYYY-MM:YYYY-MM, or NULL */
+    int window_ym[2];    /* its first and last calendar month */
     int ensemble_opts; /* ensemble options other than --replicates seen */
 } run_args;
 
@@ -101,5 +104,9 @@ int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_fit(int argc, char **argv);
+int cli_analyze(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+int cli_summary(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ const char cli_help_text[] =
     "      -o, --output FILE         write the CSV to FILE (via a temporary file)\n"
     "                                and run metadata to FILE.json; default stdout\n"
     "      --by status|importer      add rows per list status or per importer\n"
+    "      --by status@YYYY-MM       status groups as they are in that month, kept\n"
+    "                                (single runs only)\n"
     "      --warmup N                simulate N months before the start, unwritten\n"
     "      --summary                 print per element (all, control list, others)\n"
     "                                the lowest availability and the shortfall, with\n"
@@ -38,6 +40,8 @@ const char cli_help_text[] =
     "      --threads T               worker threads (default 1; same bytes for any T)\n"
     "      --quantiles Q,Q,...       quantiles (default 0.05,0.25,0.5,0.75,0.95)\n"
     "      --threshold X             report P(availability < X) (default 0.9)\n"
+    "      --window FIRST:LAST       add P(below X in some month of the window) and\n"
+    "                                the window's lowest availability and shortfall\n"
     "      --raw FILE                also write every replicate's rows to FILE\n"
     "      --first-replicate F       replicates F .. F+N-1 (default 0)\n"
     "      --memory MB               memory for exact quantiles (default 512)\n"
@@ -45,9 +49,21 @@ const char cli_help_text[] =
     "                            validate; print the resolved levers and timeline\n"
     "  sweep SCENARIO --vary SECTION.KEY=LO:HI[:N]... -o FILE\n"
     "                            one row of outcome measures per design point\n"
-    "                            (grid, lhs, sobol or a design CSV; shards, threads,\n"
-    "                            MPI, resume): see 'resim sweep --help'\n"
+    "                            (grid, lhs, sobol, saltelli, morris or a design CSV;\n"
+    "                            shards, threads, MPI, resume): see 'resim sweep --help'\n"
     "  merge SHARD... -o FILE    join sweep shard files into point order\n"
+    "  fit SCENARIO --observed FILE.csv --measure SPEC --free SECTION.KEY=LO:HI...\n"
+    "                            calibrate keys to an observed series: 'resim fit --help'\n"
+    "  analyze SWEEP.csv --method sobol|morris|prim -o FILE\n"
+    "                            Sobol indices, Morris effects or a PRIM box from a\n"
+    "                            sweep: see 'resim analyze --help'\n"
+    "  serve [SCENARIO] [--port N] [--bind ADDRESS]\n"
+    "                            the explorer: sliders and charts in the browser\n"
+    "                            (see 'resim serve --help')\n"
+    "  summary RUN.csv... [--threshold X] [--csv]\n"
+    "                            per element and group: lowest availability, shortfall,\n"
+    "                            months below X, and the change from the first file\n"
+    "  COMMAND --help            the options of one command\n"
     "  help                      this text\n"
     "  --version                 the version\n"
     "\n"
@@ -114,6 +130,8 @@ int cli_whole(const char *s, unsigned long long lo, unsigned long long hi,
 int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n)
 {
     char buf[512];
+    if (strlen(v) >= sizeof buf)
+        return cli_usage("--quantiles: list longer than %zu characters", sizeof buf - 1);
     snprintf(buf, sizeof buf, "%s", v);
     *n = 0;
     char *save = NULL;
@@ -126,6 +144,14 @@ int cli_parse_quantiles(const char *v, double *q, size_t max, size_t *n)
         if (*n > 0 && x <= q[*n - 1])
             return cli_usage("--quantiles must be increasing");
         q[(*n)++] = x;
+        /* Each quantile names columns: two names alike would be two equal columns. */
+        char a[32], b[32];
+        cli_quantile_name(a, sizeof a, x);
+        for (size_t k = 0; k + 1 < *n; k++) {
+            cli_quantile_name(b, sizeof b, q[k]);
+            if (strcmp(a, b) == 0)
+                return cli_usage("--quantiles %.17g and %.17g both name columns %s", q[k], x, a);
+        }
     }
     if (*n == 0)
         return cli_usage("--quantiles needs at least one value");
@@ -150,7 +176,7 @@ void cli_warn(void *ctx, const char *msg)
 int cli_load(cli_scenario *s, const cli_opts *o, resim_error *err)
 {
     memset(s, 0, sizeof *s);
-    int rc = resim_ini_read(&s->ini, o->scenario, err);
+    int rc = resim_ini_read_scenario(&s->ini, o->scenario, err);
     for (size_t k = 0; rc == RESIM_OK && k < o->n_sets; k++)
         rc = resim_ini_set(&s->ini, o->sets[k], err);
     if (rc == RESIM_OK && o->warmup != NULL)

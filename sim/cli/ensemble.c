@@ -7,6 +7,7 @@
  * band of each element's lowest availability over the run, beside the
  * central run's.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -90,6 +91,51 @@ static int run_chunk(chunk_job *j, size_t nthreads, resim_error *err)
     return RESIM_OK;
 }
 
+/*
+ * Window measures of every replicate (--window): per (element, group) and
+ * replicate, the lowest availability and the cumulative shortfall over the
+ * window's months; summarised once all replicates are in.
+ */
+typedef struct window_stats {
+    int t0, t1;        /* model months of the window, inclusive */
+    size_t EG, R;
+    double *x;         /* [EG][2][R]: lowest availability, cumulative shortfall */
+    double *sum;       /* [EG][2 * (1 + nq) + 1]: prob, then mean and quantiles of each */
+} window_stats;
+
+enum { W_MIN, W_CUM };
+
+/* Adds replicate k (0-based within the run) from its T x cells series. */
+static void window_add(window_stats *w, const double *rep, size_t cells, size_t k)
+{
+    for (size_t eg = 0; eg < w->EG; eg++) {
+        double lo = HUGE_VAL, cum = 0;
+        for (int t = w->t0; t <= w->t1; t++) {
+            const double *row = rep + (size_t)t * cells + eg * RESIM_NMETRICS;
+            if (row[RESIM_M_AVAILABILITY] < lo)
+                lo = row[RESIM_M_AVAILABILITY];
+            cum += row[RESIM_M_SHORTFALL];
+        }
+        w->x[(eg * 2 + W_MIN) * w->R + k] = lo;
+        w->x[(eg * 2 + W_CUM) * w->R + k] = cum;
+    }
+}
+
+/* P(lowest availability < threshold) is the share of replicates with some
+ * month of the window below it. */
+static void window_finish(window_stats *w, const run_args *a)
+{
+    const size_t nq = a->n_quantiles, width = 2 * (1 + nq) + 1;
+    for (size_t eg = 0; eg < w->EG; eg++) {
+        double *out = w->sum + eg * width, below, unused;
+        resim_ensemble_cell(w->x + (eg * 2 + W_MIN) * w->R, w->R, a->quantiles, nq, a->threshold,
+                            &out[1], &out[2], &below);
+        out[0] = below;
+        resim_ensemble_cell(w->x + (eg * 2 + W_CUM) * w->R, w->R, a->quantiles, nq, a->threshold,
+                            &out[2 + nq], &out[3 + nq], &unused);
+    }
+}
+
 static void summary_header(FILE *fp, const run_args *a)
 {
     fputs("scenario,date,month,element,group", fp);
@@ -101,12 +147,25 @@ static void summary_header(FILE *fp, const run_args *a)
             fprintf(fp, ",%s_%s", resim_metric_names[k], name);
         }
     }
-    fputs(",prob_availability_below\n", fp);
+    fputs(",prob_availability_below", fp);
+    if (a->window != NULL) {
+        fputs(",window_prob_below", fp);
+        static const char *const measure[2] = {"window_min_availability", "window_cum_shortfall"};
+        for (int k = 0; k < 2; k++) {
+            fprintf(fp, ",%s_mean", measure[k]);
+            for (size_t q = 0; q < a->n_quantiles; q++) {
+                char name[32];
+                cli_quantile_name(name, sizeof name, a->quantiles[q]);
+                fprintf(fp, ",%s_%s", measure[k], name);
+            }
+        }
+    }
+    fputc('\n', fp);
 }
 
 /* Summarises and writes the rows of months m0 .. m0+nm-1 from the store. */
 static void write_summary_block(FILE *fp, const run_args *a, const resim_scenario *sc, size_t G,
-                                double *store, size_t R, int m0, int nm)
+                                double *store, size_t R, int m0, int nm, const window_stats *w)
 {
     const size_t cells = sc->n_elements * G * RESIM_NMETRICS;
     double quant[32];
@@ -136,6 +195,13 @@ static void write_summary_block(FILE *fp, const run_args *a, const resim_scenari
                 }
                 fputc(',', fp);
                 resim_csv_number(fp, below);
+                /* The window's measures, the same in every month of the row's
+                 * element and group. */
+                const size_t width = 2 * (1 + a->n_quantiles) + 1;
+                for (size_t k = 0; w != NULL && k < width; k++) {
+                    fputc(',', fp);
+                    resim_csv_number(fp, w->sum[(e * G + g) * width + k]);
+                }
                 fputc('\n', fp);
             }
     }
@@ -241,8 +307,11 @@ static int write_sidecar(const char *csv, const cli_scenario *s, const run_args 
         fprintf(fp, "%s%.15g", q ? ", " : "", a->quantiles[q]);
     fprintf(fp, "],\n  \"quantile_method\": \"linear interpolation between order statistics "
                 "(Hyndman-Fan type 7), per cell; per-month quantiles are not trajectories\",\n"
-                "  \"threshold\": %.15g,\n  \"passes\": %d,\n  \"uncertain\": [",
+                "  \"threshold\": %.15g,\n  \"passes\": %d,\n",
             a->threshold, passes);
+    if (a->window != NULL)
+        fprintf(fp, "  \"window\": \"%s\",\n", a->window);
+    fputs("  \"uncertain\": [", fp);
     for (size_t k = 0; k < s->u.n; k++) {
         const resim_ini_entry *e = &s->ini.v[s->u.entry[k]];
         char key[256];
@@ -280,7 +349,8 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     chunk_job job = {.a = a, .base = &s.ini, .u = &s.u};
     pthread_mutex_init(&job.lock, NULL);
     double *store = NULL, *lowest = NULL;
-    int rc = RESIM_ENOMEM, passes = 0;
+    window_stats w = {0};
+    int rc = RESIM_ENOMEM, passes = 0, code = 0;
 
     job.workers = calloc(nthreads, sizeof *job.workers);
     if (job.workers == NULL)
@@ -291,6 +361,27 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
     size_t G = a->by == RESIM_BY_NONE ? 1 : a->by == RESIM_BY_STATUS ? 1 + RESIM_NSTATUSES
                                                                      : 1 + sc->n_importers;
     const size_t cells = sc->n_elements * G * RESIM_NMETRICS;
+    if (a->window != NULL) {
+        w.t0 = a->window_ym[0] - sc->start;
+        w.t1 = a->window_ym[1] - sc->start;
+        if (w.t0 < 0 || w.t1 >= sc->months) {
+            char first[8], last[8];
+            resim_date_format(sc->start, first);
+            resim_date_format(sc->start + sc->months - 1, last);
+            code = cli_usage("--window %s: not within the run (%s to %s)", a->window, first, last);
+            rc = RESIM_EUSAGE;
+            goto done;
+        }
+        w.EG = sc->n_elements * G;
+        w.R = R;
+        w.x = malloc(w.EG * 2 * R * sizeof *w.x);
+        w.sum = malloc(w.EG * (2 * (1 + a->n_quantiles) + 1) * sizeof *w.sum);
+        if (w.x == NULL || w.sum == NULL) {
+            rc = resim_error_set(&err, RESIM_ENOMEM, NULL, 0,
+                                 "out of memory (lower --replicates)");
+            goto done;
+        }
+    }
     job.cells_run = T * cells;
     job.n_draws = s.u.n;
 
@@ -350,17 +441,21 @@ int cli_ensemble(const run_args *a, int argc, char **argv)
                     }
                     fputc('\n', dr.fp);
                 }
+                if (m0 == 0 && w.x != NULL)
+                    window_add(&w, rep, cells, c0 + k);
                 /* Store the block's months replicate-minor, ready to sort per cell. */
                 for (size_t dm = 0; dm < nm; dm++)
                     for (size_t c = 0; c < cells; c++)
                         store[(dm * cells + c) * R + c0 + k] = rep[(m0 + dm) * cells + c];
             }
         }
-        write_summary_block(out.fp, a, sc, G, store, R, (int)m0, (int)nm);
+        if (m0 == 0 && w.x != NULL)
+            window_finish(&w, a);
+        write_summary_block(out.fp, a, sc, G, store, R, (int)m0, (int)nm, w.x != NULL ? &w : NULL);
     }
-    if ((raw.fp != NULL && (rc = resim_out_commit(&raw, &err)) != RESIM_OK) ||
-        (dr.fp != NULL && (rc = resim_out_commit(&dr, &err)) != RESIM_OK) ||
-        (rc = resim_out_commit(&out, &err)) != RESIM_OK)
+    if ((raw.fp != NULL && (rc = (named ? resim_out_prepare : resim_out_commit)(&raw, &err))) ||
+        (dr.fp != NULL && (rc = resim_out_prepare(&dr, &err)) != RESIM_OK) ||
+        (rc = resim_out_prepare(&out, &err)) != RESIM_OK)
         goto done;
     if (named)
         rc = write_sidecar(a->output, &s, a, passes, s.u.n > 0 ? draws_path : NULL, argc, argv,
@@ -379,8 +474,12 @@ done:
     free(job.buf);
     free(job.draws);
     free(store);
+    free(w.x);
+    free(w.sum);
     free(lowest);
     pthread_mutex_destroy(&job.lock);
     cli_unload(&s);
+    if (code != 0)
+        return code;
     return rc == RESIM_OK ? 0 : cli_fail(&err);
 }

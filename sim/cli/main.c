@@ -5,9 +5,8 @@
 
 #include "cli.h"
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
-    gsl_set_error_handler_off();
     if (argc < 2)
         return cli_usage("no command given");
     const char *cmd = argv[1];
@@ -27,5 +26,26 @@ int main(int argc, char **argv)
         return cli_sweep(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cli_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "fit") == 0)
+        return cli_fit(argc - 1, argv + 1);
+    if (strcmp(cmd, "analyze") == 0)
+        return cli_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0)
+        return cli_summary(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    gsl_set_error_handler_off();
+    int code = dispatch(argc, argv);
+    /* Help, check and summaries go to stdout: a failed write is a failure. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("resim: cannot write to standard output\n", stderr);
+        if (code == 0)
+            code = EXIT_INPUT;
+    }
+    return code;
 }

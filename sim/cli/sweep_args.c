@@ -11,8 +11,11 @@
 
 #include "sweep.h"
 #include "resim/csvout.h"
+#include "resim/data.h"
 #include "resim/lever.h"
 #include "resim/number.h"
+
+const char *const sweep_group_names[SWEEP_GROUPS] = {"all", "none", "watch", "control"};
 
 static const char sweep_help[] =
     "usage: resim sweep SCENARIO --vary SECTION.KEY=LO:HI[:N]... [options] -o FILE\n"
@@ -24,12 +27,27 @@ static const char sweep_help[] =
     "  --vary SECTION.KEY=LO:HI[:N]  vary a numeric key (repeatable); N grid levels\n"
     "                                (default 5, grid only), e.g.\n"
     "                                --vary 2026-02.list.add.control=0:40:5\n"
-    "  --design grid|lhs|sobol|FILE.csv\n"
-    "                                grid (default), Latin hypercube, Sobol, or a\n"
-    "                                design file whose header names the keys\n"
-    "  --points N                    points of an lhs or sobol design\n"
-    "  --seed S                      seed of the Latin hypercube and of the\n"
-    "                                replicates' random streams (default 1)\n"
+    "  --design grid|lhs|sobol|saltelli|morris|FILE.csv\n"
+    "                                grid (default), Latin hypercube, Sobol, the\n"
+    "                                Saltelli scheme for Sobol indices, Morris\n"
+    "                                trajectories, or a design file whose header\n"
+    "                                names the keys\n"
+    "  --points N                    points of an lhs or sobol design; base samples\n"
+    "                                of a saltelli design (N x (k + 2) rows, with a\n"
+    "                                'matrix' column)\n"
+    "  --second-order                saltelli: also the BA matrices (N x (2k + 2)\n"
+    "                                rows), for second-order indices\n"
+    "  --trajectories R              morris: R trajectories of k + 1 points\n"
+    "                                ('trajectory' and 'step' columns)\n"
+    "  --levels P                    morris: levels per key (even, default 4)\n"
+    "  --seed S                      seed of the Latin hypercube, the Morris\n"
+    "                                trajectories and the replicates' random\n"
+    "                                streams (default 1)\n"
+    "  --window YYYY-MM:YYYY-MM      measure only these months (default: the\n"
+    "                                whole horizon)\n"
+    "  --series COLUMN:El:group      also write that monthly column (of resim run)\n"
+    "                                per point, one column El_group_COLUMN@YYYY-MM\n"
+    "                                per month of the window (repeatable)\n"
     "  --replicates R                R stochastic replicates per point (the same\n"
     "                                R streams at every point); each measure\n"
     "                                becomes its mean and quantiles\n"
@@ -354,6 +372,29 @@ int sweep_parse_args(int argc, char **argv, sweep_args *a)
             if (parse_size(v, 1, SIZE_MAX / 2, &a->points) != 0)
                 return sweep_usage("--points '%s': expected a whole number, at least 1", v);
             a->has_points = 1;
+        } else if (OPT("--trajectories")) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (parse_size(v, 1, 100000000, &a->trajectories) != 0)
+                return sweep_usage("--trajectories '%s': expected a whole number, at least 1", v);
+            a->has_trajectories = 1;
+        } else if (OPT("--levels")) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (parse_size(v, 2, 1000000, &a->levels) != 0 || a->levels % 2 != 0)
+                return sweep_usage("--levels '%s': expected an even whole number, at least 2", v);
+        } else if (OPT("--window")) {
+            if (r < 0)
+                return EXIT_USAGE;
+            a->window = v;
+        } else if (OPT("--series")) {
+            if (r < 0)
+                return EXIT_USAGE;
+            if (a->n_series == SWEEP_MAX_SERIES)
+                return sweep_usage("at most %d --series", SWEEP_MAX_SERIES);
+            a->series[a->n_series++] = v;
+        } else if (strcmp(argv[i], "--second-order") == 0) {
+            a->second_order = 1;
         } else if (OPT("--replicates")) {
             if (r < 0)
                 return EXIT_USAGE;
@@ -416,7 +457,19 @@ int sweep_parse_args(int argc, char **argv, sweep_args *a)
 int sweep_build_plan(plan *p, const sweep_args *a, const cli_scenario *s, resim_error *err)
 {
     const char *d = a->design != NULL ? a->design : "grid";
-    int is_file = strcmp(d, "grid") != 0 && strcmp(d, "lhs") != 0 && strcmp(d, "sobol") != 0;
+    static const char *const kinds[] = {"grid", "lhs", "sobol", "saltelli", "morris"};
+    resim_design_kind kind = RESIM_DESIGN_GRID;
+    int is_file = 1;
+    for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++)
+        if (strcmp(d, kinds[j]) == 0) {
+            kind = (resim_design_kind[]){RESIM_DESIGN_GRID, RESIM_DESIGN_LHS, RESIM_DESIGN_SOBOL,
+                                         RESIM_DESIGN_SALTELLI, RESIM_DESIGN_MORRIS}[j];
+            is_file = 0;
+        }
+    if (kind != RESIM_DESIGN_MORRIS && (a->has_trajectories || a->levels > 0))
+        return sweep_usage("--trajectories and --levels apply to --design morris");
+    if (kind != RESIM_DESIGN_SALTELLI && a->second_order)
+        return sweep_usage("--second-order applies to --design saltelli");
     p->threshold = a->threshold;
     p->origin = "--vary";
     p->replicates = a->replicates;
@@ -434,16 +487,23 @@ int sweep_build_plan(plan *p, const sweep_args *a, const cli_scenario *s, resim_
         int rc = load_design_file(p, d, s, err);
         return rc == RESIM_OK ? 0 : sweep_fail(err);
     }
-    resim_design_kind kind = strcmp(d, "grid") == 0  ? RESIM_DESIGN_GRID
-                             : strcmp(d, "lhs") == 0 ? RESIM_DESIGN_LHS
-                                                     : RESIM_DESIGN_SOBOL;
     if (a->n_vary == 0)
         return sweep_usage("nothing to vary: give --vary SECTION.KEY=LO:HI[:N] or --design FILE.csv");
     if (kind == RESIM_DESIGN_GRID && a->has_points)
         return sweep_usage("--points applies to lhs and sobol; a grid has N levels per key "
                      "(--vary KEY=LO:HI:N)");
-    if (kind != RESIM_DESIGN_GRID && !a->has_points)
+    if (kind == RESIM_DESIGN_MORRIS && a->has_points)
+        return sweep_usage("--points does not apply to --design morris: it has R (k + 1) points "
+                           "(--trajectories R)");
+    if (kind == RESIM_DESIGN_MORRIS && !a->has_trajectories)
+        return sweep_usage("--design morris needs --trajectories R");
+    if (kind != RESIM_DESIGN_GRID && kind != RESIM_DESIGN_MORRIS && !a->has_points)
         return sweep_usage("--design %s needs --points N", d);
+    if (kind == RESIM_DESIGN_SALTELLI && a->points < 2)
+        return sweep_usage("--design saltelli needs --points N with N >= 2 base samples");
+    if (kind == RESIM_DESIGN_SALTELLI && a->n_vary > RESIM_SALTELLI_MAX_DIMS)
+        return sweep_usage("--design saltelli supports at most %d keys, not %zu",
+                           RESIM_SALTELLI_MAX_DIMS, a->n_vary);
     if (kind == RESIM_DESIGN_SOBOL && a->n_vary > RESIM_SOBOL_MAX_DIMS)
         return sweep_usage("--design sobol supports at most %d keys, not %zu", RESIM_SOBOL_MAX_DIMS,
                      a->n_vary);
@@ -475,7 +535,16 @@ int sweep_build_plan(plan *p, const sweep_args *a, const cli_scenario *s, resim_
         lv[k] = p->keys[k].levels;
     }
     if (code == 0) {
-        p->design = resim_design_alloc(kind, p->dims, lo, hi, lv, a->points, a->seed, err);
+        if (kind == RESIM_DESIGN_SALTELLI)
+            p->design = resim_design_alloc_saltelli(p->dims, lo, hi, a->points, a->second_order, err);
+        else if (kind == RESIM_DESIGN_MORRIS)
+            p->design = resim_design_alloc_morris(p->dims, lo, hi, a->trajectories,
+                                                  a->levels > 0 ? a->levels : 4, a->seed, err);
+        else
+            p->design = resim_design_alloc(kind, p->dims, lo, hi, lv, a->points, a->seed, err);
+        p->roles = kind == RESIM_DESIGN_SALTELLI ? SWEEP_ROLE_MATRIX
+                   : kind == RESIM_DESIGN_MORRIS ? SWEEP_ROLE_TRAJECTORY
+                                                 : SWEEP_ROLE_NONE;
         if (p->design == NULL) {
             err->status = RESIM_EUSAGE;
             code = sweep_fail(err);
@@ -487,6 +556,171 @@ int sweep_build_plan(plan *p, const sweep_args *a, const cli_scenario *s, resim_
     free(hi);
     free(lv);
     return code;
+}
+
+/*
+ * Resolves the scenario with the keys of mask set to val (the others as the
+ * scenario has them); the error names what was tried.
+ */
+static int resolve_with(const plan *p, const cli_scenario *s, const unsigned char *mask,
+                        char (*val)[VALUE_MAX], const char *what, resim_error *err)
+{
+    resim_ini ini;
+    resim_error e = {0};
+    int rc = resim_ini_copy(&ini, s->sc.ini, err);
+    if (rc != RESIM_OK)
+        return rc;
+    for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++)
+        if (mask[k])
+            rc = resim_ini_put(&ini, p->keys[k].section, p->keys[k].key, val[k], p->origin, 0, &e);
+    resim_scenario sc;
+    memset(&sc, 0, sizeof sc);
+    if (rc == RESIM_OK)
+        rc = resim_scenario_resolve(&sc, &ini, &s->data, NULL, NULL, &e);
+    resim_scenario_free(&sc);
+    resim_ini_free(&ini);
+    if (rc != RESIM_OK)
+        resim_error_set(err, rc == RESIM_ENOMEM ? RESIM_ENOMEM : RESIM_EINVAL, NULL, 0,
+                        "%s: %.700s (the design is checked before any point is computed)", what,
+                        e.msg);
+    return rc;
+}
+
+int sweep_check_design(const plan *p, const cli_scenario *s, resim_error *err)
+{
+    char(*val)[VALUE_MAX] = calloc(p->dims, sizeof *val);
+    unsigned char *mask = calloc(p->dims, 1);
+    double *x = malloc(p->dims * sizeof *x);
+    resim_design_cursor *c = NULL;
+    int rc = RESIM_OK;
+    if (val == NULL || mask == NULL || x == NULL ||
+        (p->design != NULL && (c = resim_design_cursor_alloc(p->design, err)) == NULL))
+        rc = resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    /* A design file: every value of every row against its key's range. */
+    for (size_t k = 0; rc == RESIM_OK && p->design == NULL && k < p->dims; k++) {
+        const vkey *vk = &p->keys[k];
+        resim_lever_ref ref;
+        if (resim_lever_find(&s->data, vk->section, vk->key, &ref) != RESIM_LEVER_FOUND)
+            continue; /* check_key let it through; resolving below decides */
+        const resim_lever *lv = resim_lever_get(ref.id);
+        if (!resim_lever_numeric(lv->kind) || lv->kind == RESIM_KIND_MONTH)
+            continue;
+        for (size_t i = 0; rc == RESIM_OK && i < p->total; i++) {
+            char *cell = (char *)resim_table_at(&p->table, i, (size_t)vk->col);
+            resim_ini_entry e = {(char *)vk->section, (char *)vk->key, cell, p->table.path,
+                                 p->table.line[i]};
+            double v;
+            rc = resim_lever_parse(lv, &e, s->sc.start, &v, err);
+        }
+    }
+    /* Each key alone at its lowest and highest value, then the first point. */
+    for (size_t k = 0; rc == RESIM_OK && k < p->dims; k++) {
+        const vkey *vk = &p->keys[k];
+        for (int end = 0; rc == RESIM_OK && end < 2; end++) {
+            double v = end ? vk->hi : vk->lo;
+            char what[400];
+            if (p->design == NULL) {
+                /* The text of a row holding that value, as the point would set it. */
+                for (size_t i = 0; i < p->total; i++) {
+                    const char *cell = resim_table_at(&p->table, i, (size_t)vk->col);
+                    double w;
+                    if (resim_parse_double(cell, &w) == 0 && w == v) {
+                        snprintf(val[k], VALUE_MAX, "%s", cell);
+                        break;
+                    }
+                }
+            } else {
+                resim_format_short(val[k], VALUE_MAX, v);
+            }
+            snprintf(what, sizeof what, "%s = %s (the %s of its range)", vk->name, val[k],
+                     end ? "top" : "bottom");
+            memset(mask, 0, p->dims);
+            mask[k] = 1;
+            rc = resolve_with(p, s, mask, val, what, err);
+        }
+    }
+    if (rc == RESIM_OK && p->total > 0) {
+        rc = sweep_point_values(p, c, 0, val, x, err);
+        memset(mask, 1, p->dims);
+        if (rc == RESIM_OK)
+            rc = resolve_with(p, s, mask, val, "design point 0", err);
+    }
+    resim_design_cursor_free(c);
+    free(val);
+    free(mask);
+    free(x);
+    return rc;
+}
+
+int sweep_plan_months(plan *p, const sweep_args *a, const resim_scenario *sc)
+{
+    p->start = sc->start;
+    p->win0 = 0;
+    p->win1 = sc->months - 1;
+    if (a->window != NULL) {
+        char lo[16], hi[16];
+        const char *colon = strchr(a->window, ':');
+        int y0, y1;
+        if (colon == NULL || (size_t)(colon - a->window) >= sizeof lo || strlen(colon + 1) >= sizeof hi)
+            return sweep_usage("--window '%s': expected YYYY-MM:YYYY-MM", a->window);
+        memcpy(lo, a->window, (size_t)(colon - a->window));
+        lo[colon - a->window] = '\0';
+        strcpy(hi, colon + 1);
+        if (resim_date_parse(lo, &y0) != 0 || resim_date_parse(hi, &y1) != 0)
+            return sweep_usage("--window '%s': expected YYYY-MM:YYYY-MM", a->window);
+        if (y0 > y1)
+            return sweep_usage("--window '%s': the first month is after the last", a->window);
+        char s0[8], s1[8];
+        resim_date_format(sc->start, s0);
+        resim_date_format(sc->start + sc->months - 1, s1);
+        if (y0 < sc->start || y1 > sc->start + sc->months - 1)
+            return sweep_usage("--window '%s': outside the scenario's months %s:%s", a->window, s0,
+                               s1);
+        p->win0 = y0 - sc->start;
+        p->win1 = y1 - sc->start;
+        p->has_window = 1;
+    }
+    for (size_t k = 0; k < a->n_series; k++) {
+        sweep_series *se = &p->series[k];
+        char buf[128];
+        const char *spec = a->series[k];
+        if (strlen(spec) >= sizeof buf)
+            return sweep_usage("--series '%s': too long", spec);
+        strcpy(buf, spec);
+        char *c1 = strchr(buf, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+        if (c2 == NULL || strchr(c2 + 1, ':') != NULL)
+            return sweep_usage("--series '%s': expected COLUMN:El:group (e.g. availability:Tb:control)",
+                               spec);
+        *c1 = *c2 = '\0';
+        const char *col = buf, *el = c1 + 1, *grp = c2 + 1;
+        se->metric = RESIM_NMETRICS;
+        for (size_t m = 0; m < RESIM_NMETRICS; m++)
+            if (strcmp(col, resim_metric_names[m]) == 0)
+                se->metric = m;
+        if (se->metric == RESIM_NMETRICS)
+            return sweep_usage("--series '%s': '%s' is not a column of resim run (e.g. availability, "
+                               "shortfall, china_arrivals)",
+                               spec, col);
+        se->element = sc->n_elements;
+        for (size_t e = 0; e < sc->n_elements; e++)
+            if (strcmp(el, resim_scenario_symbol(sc, e)) == 0)
+                se->element = e;
+        if (se->element == sc->n_elements)
+            return sweep_usage("--series '%s': '%s' is not an element of the scenario", spec, el);
+        se->group = SWEEP_GROUPS;
+        for (size_t g = 0; g < SWEEP_GROUPS; g++)
+            if (strcmp(grp, sweep_group_names[g]) == 0)
+                se->group = g;
+        if (se->group == SWEEP_GROUPS)
+            return sweep_usage("--series '%s': group '%s' is not all, none, watch or control", spec,
+                               grp);
+        snprintf(se->name, sizeof se->name, "%s_%s_%s", el, grp, col);
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(p->series[j].name, se->name) == 0)
+                return sweep_usage("--series '%s' given twice", spec);
+    }
+    p->n_series = a->n_series;
+    return 0;
 }
 
 void sweep_free_plan(plan *p)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sweep.h"
+#include "resim/data.h"
 #include "resim/ensemble.h"
 
 /* What one thread needs to compute points: its own INI, model and buffers. */
@@ -31,6 +32,9 @@ struct sweep_worker {
     double *series;   /* [months][cells] of one replicate */
     double *draws;
     double *meas;     /* [cells_out][replicates] */
+    /* --series values of the point: [series][month of the window], with
+     * --replicates [series][month][replicate]. */
+    double *ser;
 };
 
 static void worker_free(sweep_worker *w)
@@ -48,6 +52,7 @@ static void worker_free(sweep_worker *w)
     free(w->series);
     free(w->draws);
     free(w->meas);
+    free(w->ser);
 }
 
 static int worker_init(sweep_worker *w, const plan *p, const cli_scenario *s, resim_error *err)
@@ -68,6 +73,11 @@ static int worker_init(sweep_worker *w, const plan *p, const cli_scenario *s, re
     w->x = malloc(p->dims * sizeof *w->x);
     if (w->out == NULL || w->oc == NULL || w->val == NULL || w->x == NULL)
         return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    if (p->n_series > 0) {
+        size_t n = p->n_series * plan_months(p) * (p->replicates > 0 ? p->replicates : 1);
+        if ((w->ser = malloc(n * sizeof *w->ser)) == NULL)
+            return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory (fewer --series?)");
+    }
     if (p->replicates > 0) {
         size_t cells = E * SWEEP_GROUPS * RESIM_NMETRICS;
         if ((rc = resim_ini_copy(&w->raw, &s->ini, err)) != RESIM_OK)
@@ -97,14 +107,21 @@ static int replicate_measures(sweep_worker *w, const plan *p, const cli_scenario
             break;
         for (size_t g = 0; g < E * G; g++) {
             resim_outcome_init(&w->oc[g]);
-            for (int t = 0; t < s->sc.months; t++)
+            for (int t = p->win0; t <= p->win1; t++)
                 resim_outcome_add(&w->oc[g], t, w->series + (size_t)t * cells + g * RESIM_NMETRICS,
                                   p->threshold);
-            resim_outcome_finish(&w->oc[g], s->sc.months);
+            resim_outcome_finish(&w->oc[g], p->win1 + 1);
             double v[SWEEP_NMEASURES];
             sweep_outcome_values(&w->oc[g], v);
             for (size_t m = 0; m < SWEEP_NMEASURES; m++)
                 w->meas[(g * SWEEP_NMEASURES + m) * R + r] = v[m];
+        }
+        for (size_t k = 0; k < p->n_series; k++) {
+            const sweep_series *se = &p->series[k];
+            size_t cell = (se->element * G + se->group) * RESIM_NMETRICS + se->metric;
+            for (int t = p->win0; t <= p->win1; t++)
+                w->ser[(k * plan_months(p) + (size_t)(t - p->win0)) * R + r] =
+                    w->series[(size_t)t * cells + cell];
         }
     }
     if (rc != RESIM_OK) {
@@ -121,6 +138,23 @@ static int replicate_measures(sweep_worker *w, const plan *p, const cli_scenario
         for (size_t q = 0; q < p->n_quantiles; q++)
             bad |= cli_sb_put(b, ",", 1) | cli_sb_number(b, quant[q]);
     }
+    /* Series: per series the mean over the window's months, then each
+     * quantile over them (the header's order). */
+    const size_t T = plan_months(p);
+    double *qs = malloc((p->n_quantiles + 1) * T * sizeof *qs);
+    if (p->n_series > 0 && qs == NULL)
+        return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
+    for (size_t k = 0; k < p->n_series; k++) {
+        for (size_t t = 0; t < T; t++)
+            resim_ensemble_cell(w->ser + (k * T + t) * R, R, p->quantiles, p->n_quantiles, 0,
+                                &qs[t], qs + T + t * p->n_quantiles, &below);
+        for (size_t t = 0; t < T; t++)
+            bad |= cli_sb_put(b, ",", 1) | cli_sb_number(b, qs[t]);
+        for (size_t q = 0; q < p->n_quantiles; q++)
+            for (size_t t = 0; t < T; t++)
+                bad |= cli_sb_put(b, ",", 1) | cli_sb_number(b, qs[T + t * p->n_quantiles + q]);
+    }
+    free(qs);
     return bad ? resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory") : RESIM_OK;
 }
 
@@ -129,13 +163,26 @@ typedef struct point_month_ctx {
     resim_outcome *oc;
     size_t n;
     double threshold;
+    int t0, t1;       /* months measured */
+    const plan *p;    /* its --series go to ser */
+    double *ser;
 } point_month_ctx;
 
 static int point_month(void *ctx, int t, const double *out)
 {
     const point_month_ctx *c = ctx;
+    if (t < c->t0 || t > c->t1)
+        return RESIM_OK;
     for (size_t g = 0; g < c->n; g++)
         resim_outcome_add(&c->oc[g], t, out + g * RESIM_NMETRICS, c->threshold);
+    const plan *p = c->p;
+    if (t > p->win1)
+        return RESIM_OK;
+    for (size_t k = 0; k < p->n_series; k++) {
+        const sweep_series *se = &p->series[k];
+        c->ser[k * plan_months(p) + (size_t)(t - p->win0)] =
+            out[(se->element * SWEEP_GROUPS + se->group) * RESIM_NMETRICS + se->metric];
+    }
     return RESIM_OK;
 }
 
@@ -164,12 +211,7 @@ static int compute_point(sweep_worker *w, const plan *p, const cli_scenario *s, 
         }
         if (rc != RESIM_OK)
             return rc;
-        char num[32];
-        b->n = 0;
-        int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
-        for (size_t k = 0; k < p->dims; k++)
-            bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, w->val[k]);
-        if (bad)
+        if (sweep_row_lead(b, p, i, w->val))
             return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         if ((rc = replicate_measures(w, p, s, i, b, err)) != RESIM_OK)
             return rc;
@@ -197,25 +239,36 @@ static int compute_point(sweep_worker *w, const plan *p, const cli_scenario *s, 
                                "design point %zu: the varied keys change the scenario's elements",
                                i);
     }
+    /* Without --window the measures cover the point's own horizon (a
+     * varied scenario.months changes it); the window and the series columns
+     * are fixed by the base scenario, so a point must reach them. */
+    int t1 = p->has_window ? p->win1 : sc.months - 1;
+    if ((p->has_window || p->n_series > 0) && sc.months <= p->win1) {
+        char d[8];
+        resim_date_format(p->start + p->win1, d);
+        resim_scenario_free(&sc);
+        return resim_error_set(err, RESIM_EINVAL, NULL, 0,
+                               "design point %zu: the scenario ends before %s, the last month "
+                               "of the window or series",
+                               i, d);
+    }
     if ((rc = resim_model_init(w->m, &sc, err)) != RESIM_OK) {
         resim_scenario_free(&sc);
         return rc;
     }
     for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
         resim_outcome_init(&w->oc[g]);
-    point_month_ctx mc = {w->oc, E * SWEEP_GROUPS, p->threshold};
+    point_month_ctx mc = {w->oc, E * SWEEP_GROUPS, p->threshold, p->win0, t1, p, w->ser};
     resim_model_run(w->m, w->out, NULL, point_month, &mc);
     for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
-        resim_outcome_finish(&w->oc[g], sc.months);
+        resim_outcome_finish(&w->oc[g], t1 + 1);
     resim_scenario_free(&sc);
 
-    char num[32];
-    b->n = 0;
-    int bad = cli_sb_put(b, num, (size_t)snprintf(num, sizeof num, "%zu", i));
-    for (size_t k = 0; k < p->dims; k++)
-        bad |= cli_sb_put(b, ",", 1) | cli_sb_text(b, w->val[k]);
+    int bad = sweep_row_lead(b, p, i, w->val);
     for (size_t g = 0; g < E * SWEEP_GROUPS; g++)
-        bad |= sweep_row_measures(b, &w->oc[g]);
+        bad |= sweep_row_measures(b, &w->oc[g], 1, p->start);
+    for (size_t k = 0; k < p->n_series * plan_months(p); k++)
+        bad |= cli_sb_put(b, ",", 1) | cli_sb_number(b, w->ser[k]);
     bad |= cli_sb_put(b, "\n", 1);
     if (bad)
         return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");

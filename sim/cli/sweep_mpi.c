@@ -1,7 +1,8 @@
 /*
- * sweep_mpi.c - every use of MPI by a sweep: starting and ending it, rank 0
- * receiving the other ranks' rows, and stopping every rank after a failure.
- * Without RESIM_MPI each function is what one process alone needs.
+ * sweep_mpi.c - every use of MPI by a sweep: starting and ending it, sharing
+ * the rows already done, and telling every rank which rank failed first (and
+ * rank 0 its message). Rows never travel: each rank writes its own part of
+ * the output. Without RESIM_MPI each function is what one process alone needs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ const char *sweep_mpi_built(void)
 }
 
 #ifdef RESIM_MPI
-enum { TAG_ROW = 1, TAG_ERR = 2 };
+enum { TAG_ERR = 2 };
 
 /* True when started by mpirun (or another PMI launcher). */
 static int mpi_launched(void)
@@ -67,84 +68,56 @@ void sweep_mpi_share(long *done, int ranks)
 #endif
 }
 
-/* Sends a row to rank 0. A blocking send spins a core while rank 0 is busy
- * (taking it from this rank's own worker), so wait for it with short sleeps. */
-void sweep_mpi_send_row(const cli_sbuf *row)
-{
 #ifdef RESIM_MPI
-    MPI_Request req;
+/* Waits for a request with short sleeps: Open MPI's blocking calls spin a
+ * core at full speed, which the ranks still computing on it need. */
+static void wait_politely(MPI_Request *req)
+{
     int done = 0;
-    MPI_Isend(row->p, (int)row->n, MPI_CHAR, 0, TAG_ROW, MPI_COMM_WORLD, &req);
     long nap = 20000;
-    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
+    while (MPI_Test(req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
         struct timespec ts = {0, nap};
         nanosleep(&ts, NULL);
         if (nap < 1000000)
             nap *= 2;
     }
-#else
-    (void)row;
-#endif
 }
+#endif
 
-void sweep_mpi_send_error(const char *msg)
+int sweep_mpi_first_failed(int failed, int ranks)
 {
 #ifdef RESIM_MPI
-    MPI_Send(msg, (int)strlen(msg), MPI_CHAR, 0, TAG_ERR, MPI_COMM_WORLD);
+    if (ranks > 1) {
+        int mine = failed ? sweep_rank : ranks, first = ranks;
+        MPI_Request req;
+        MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
+        wait_politely(&req);
+        return first < ranks ? first : -1;
+    }
 #else
-    (void)msg;
+    (void)ranks;
 #endif
+    return failed ? 0 : -1;
 }
 
-int sweep_mpi_recv_row(int from, cli_sbuf *b, resim_error *err)
+void sweep_mpi_pass_error(int from, resim_error *err)
 {
 #ifdef RESIM_MPI
-    MPI_Status st;
-    int n, flag = 0;
-    /* Open MPI's blocking probe spins a core at full speed; rank 0 also
-     * computes points, so wait for a row by polling with short sleeps. */
-    long nap = 20000;
-    for (;;) {
-        MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
-        if (flag)
-            break;
-        struct timespec ts = {0, nap};
-        nanosleep(&ts, NULL);
-        if (nap < 1000000)
-            nap *= 2;
+    if (from <= 0)
+        return;
+    if (sweep_rank == from) {
+        MPI_Send(err->msg, (int)strlen(err->msg) + 1, MPI_CHAR, 0, TAG_ERR, MPI_COMM_WORLD);
+    } else if (sweep_rank == 0) {
+        char msg[sizeof err->msg];
+        MPI_Request req;
+        MPI_Irecv(msg, (int)sizeof msg, MPI_CHAR, from, TAG_ERR, MPI_COMM_WORLD, &req);
+        wait_politely(&req);
+        msg[sizeof msg - 1] = '\0';
+        resim_error_set(err, RESIM_EINVAL, NULL, 0, "%s", msg);
     }
-    MPI_Get_count(&st, MPI_CHAR, &n);
-    b->n = 0;
-    if (n < 0 || cli_sb_put(b, "", 0) != 0 || (size_t)n + 1 > b->cap) {
-        size_t need = (size_t)n + 1;
-        char *q = realloc(b->p, need);
-        if (q == NULL)
-            return resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
-        b->p = q;
-        b->cap = need;
-    }
-    MPI_Recv(b->p, n, MPI_CHAR, from, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    b->n = (size_t)n;
-    b->p[b->n] = '\0';
-    if (st.MPI_TAG == TAG_ERR)
-        return resim_error_set(err, RESIM_EINVAL, NULL, 0, "%s", b->p);
-    return RESIM_OK;
 #else
     (void)from;
-    (void)b;
-    return resim_error_set(err, RESIM_EINVAL, NULL, 0, "no MPI in this build");
-#endif
-}
-
-void sweep_mpi_abort(int code, int ranks)
-{
-#ifdef RESIM_MPI
-    /* Other ranks may wait on a send that will never be received. */
-    if (ranks > 1 && sweep_rank == 0)
-        MPI_Abort(MPI_COMM_WORLD, code);
-#else
-    (void)code;
-    (void)ranks;
+    (void)err;
 #endif
 }
 

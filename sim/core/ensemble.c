@@ -18,6 +18,12 @@ int resim_uncertain_scan(const resim_ini *ini, const resim_data *d, resim_uncert
         const resim_ini_entry *e = &ini->v[i];
         if (!resim_dist_is(e->value))
             continue;
+        /* Text keys (source, name, data) are never read as distributions:
+         * "Nikkei (B)" is a source, not a distribution named Nikkei. */
+        resim_lever_ref ref;
+        if (resim_lever_find(d, e->section, e->key, &ref) == RESIM_LEVER_FOUND &&
+            resim_lever_get(ref.id)->kind == RESIM_KIND_TEXT)
+            continue;
         double lo, hi;
         if (resim_key_range(d, e->section, e->key, &lo, &hi) != 0) {
             resim_uncertain_free(u);

@@ -123,17 +123,41 @@ int resim_ini_set(resim_ini *ini, const char *assignment, resim_error *err)
     return rc;
 }
 
+const char *resim_ini_file(resim_ini *ini, const char *path)
+{
+    if (strcmp(path, ini->path) == 0)
+        return ini->path;
+    for (size_t i = 0; i < ini->n_files; i++)
+        if (strcmp(ini->files[i], path) == 0)
+            return ini->files[i];
+    char **f = realloc(ini->files, (ini->n_files + 1) * sizeof *f);
+    if (f == NULL)
+        return NULL;
+    ini->files = f;
+    if ((f[ini->n_files] = dupstr(path)) == NULL)
+        return NULL;
+    return f[ini->n_files++];
+}
+
 int resim_ini_copy(resim_ini *dst, const resim_ini *src, resim_error *err)
 {
     memset(dst, 0, sizeof *dst);
     memcpy(dst->path, src->path, sizeof dst->path);
+    memcpy(dst->sha256, src->sha256, sizeof dst->sha256);
     for (size_t i = 0; i < src->n_sections; i++)
         if (resim_ini_add_section(dst, src->sections[i]) != RESIM_OK)
             goto nomem;
+    for (size_t f = 0; f < src->n_files; f++)
+        if (resim_ini_file(dst, src->files[f]) == NULL)
+            goto nomem;
     for (size_t i = 0; i < src->n; i++) {
         const resim_ini_entry *e = &src->v[i];
-        /* Entries read from the file point at the copy's own path. */
+        /* Entries read from the file point at the copy's own path, and
+         * those read from a base file at the copy's own copy of its path. */
         const char *file = e->file == src->path ? dst->path : e->file;
+        for (size_t f = 0; f < src->n_files && file == e->file; f++)
+            if (e->file == src->files[f] && (file = resim_ini_file(dst, e->file)) == NULL)
+                goto nomem;
         if (resim_ini_append(dst, e->section, e->key, e->value, file, e->line) != RESIM_OK)
             goto nomem;
     }
@@ -154,9 +178,13 @@ void resim_ini_free(resim_ini *ini)
     }
     for (size_t i = 0; i < ini->n_sections; i++)
         free(ini->sections[i]);
+    for (size_t i = 0; i < ini->n_files; i++)
+        free(ini->files[i]);
     free(ini->v);
     free(ini->sections);
+    free(ini->files);
     ini->v = NULL;
     ini->sections = NULL;
-    ini->n = ini->cap = ini->n_sections = 0;
+    ini->files = NULL;
+    ini->n = ini->cap = ini->n_sections = ini->n_files = 0;
 }

@@ -25,6 +25,7 @@
 #define KIND_RANGE_STATUSES NAN, NAN
 #define K(kind) RESIM_KIND_##kind, KIND_RANGE_##kind
 #define W(lo, hi) RESIM_KIND_WHOLE, lo, hi
+#define NN(hi) RESIM_KIND_NONNEG, 0.0, hi
 #define D(x) {x, x, x}
 #define D3(a, b, c) {a, b, c}
 #define DATA {NAN, NAN, NAN}
@@ -295,8 +296,118 @@ static int bad(resim_error *err, const resim_ini_entry *e, int status, const cha
                            what, detail != NULL ? detail : "");
 }
 
+/* ------------------------------------------------------------ suggestions */
+
+/* Levenshtein distance of two short strings (keys are under 128 characters). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 127 || nb > 127)
+        return (size_t)-1;
+    size_t row[128];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/*
+ * The key template `tmpl` written out for comparison with `key`: <status>
+ * becomes status st, and <El> or <source> the key's own text at the same
+ * place (dot-separated), so only the fixed part of a key is compared. With
+ * bare_ok (a key whose last .<El> may be left out to set every element), a
+ * key without that segment is written without it.
+ */
+static void spell(char *out, size_t size, const char *tmpl, int st, const char *key, int bare_ok)
+{
+    size_t used = 0, seg = 0;
+    out[0] = '\0';
+    for (const char *t = tmpl; *t != '\0' && used + 1 < size;) {
+        const char *sub = NULL;
+        size_t skip = 0, sublen = 0;
+        if (strncmp(t, "<status>", 8) == 0) {
+            sub = resim_status_names[st];
+            sublen = strlen(sub);
+            skip = 8;
+        } else if (strncmp(t, "<El>", 4) == 0 || strncmp(t, "<source>", 8) == 0) {
+            skip = t[1] == 'E' ? 4 : 8;
+            sub = key; /* the key's segment number seg */
+            for (size_t k = 0; k < seg && sub != NULL; k++)
+                sub = (sub = strchr(sub, '.')) != NULL ? sub + 1 : NULL;
+            if (sub == NULL)
+                sub = "";
+            const char *dot = strchr(sub, '.');
+            sublen = dot != NULL ? (size_t)(dot - sub) : strlen(sub);
+            if (sublen == 0 && bare_ok && t[skip] == '\0' && used > 0 && out[used - 1] == '.')
+                out[--used] = '\0'; /* the bare key: no trailing dot */
+        }
+        if (sub != NULL) {
+            if (used + sublen >= size)
+                break;
+            memcpy(out + used, sub, sublen);
+            used += sublen;
+            t += skip;
+        } else {
+            seg += *t == '.';
+            out[used++] = *t++;
+        }
+        out[used] = '\0';
+    }
+}
+
+/*
+ * The table key closest to e's key in its section (for an event, any key an
+ * event takes, bare or with its section), when close enough to be a likely
+ * misspelling: at most 2 edits, or a third of the key's length.
+ */
+static int suggest(const resim_ini_entry *e, char *best, size_t size)
+{
+    int ym, event = resim_date_parse(e->section, &ym) == 0;
+    size_t best_d = (size_t)-1, len = strlen(e->key);
+    for (size_t i = 0; i < RESIM_NLEVERS; i++) {
+        const resim_lever *lv = &table[i];
+        if (event ? !(lv->flags & RESIM_LEVER_EVENT) : strcmp(lv->section->name, e->section) != 0)
+            continue;
+        int with_section = event && strcmp(lv->section->name, RESIM_EVENT_SECTION) != 0;
+        int nst = strstr(lv->key, "<status>") != NULL ? RESIM_NSTATUSES : 1;
+        for (int form = 0; form <= with_section; form++)
+            for (int st = 0; st < nst; st++) {
+                if ((lv->flags & RESIM_LEVER_LISTED) && nst > 1 && st == RESIM_NONE)
+                    continue;
+                char tmpl[160], cand[160];
+                snprintf(tmpl, sizeof tmpl, "%s%s%s", form ? lv->section->name : "", form ? "." : "",
+                         lv->key);
+                spell(cand, sizeof cand, tmpl, st, e->key, (lv->flags & RESIM_LEVER_ALL_ELEMENTS) != 0);
+                size_t dist = edit_distance(e->key, cand);
+                if (dist < best_d) {
+                    best_d = dist;
+                    snprintf(best, size, "%s", cand);
+                }
+            }
+    }
+    return best_d > 0 && (best_d <= 2 || best_d * 3 <= len) ? 0 : -1;
+}
+
 int resim_lever_find_error(const resim_ini_entry *e, int found, resim_error *err)
 {
+    char best[160], hint[200];
+    if (found != RESIM_LEVER_UNKNOWN_INDEX && suggest(e, best, sizeof best) == 0) {
+        snprintf(hint, sizeof hint, "unknown key (did you mean %s?)", best);
+        return bad(err, e, RESIM_EINVAL, hint, NULL);
+    }
     return bad(err, e, RESIM_EINVAL,
                found == RESIM_LEVER_UNKNOWN_INDEX ? "unknown element or source in key"
                                                   : "unknown key",
@@ -333,6 +444,26 @@ static int parse_statuses(const resim_ini_entry *e, double *out, resim_error *er
     return RESIM_OK;
 }
 
+/* Whether s writes a whole number in digits: [-]DIGITS[.0...], spaces around
+ * (no hexadecimal, exponent or sign +: months = 0x12 is not 18). */
+static int whole_text(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '-')
+        s++;
+    if (*s < '0' || *s > '9')
+        return 0;
+    while (*s >= '0' && *s <= '9')
+        s++;
+    if (*s == '.')
+        for (s++; *s == '0'; s++)
+            ;
+    while (*s == ' ')
+        s++;
+    return *s == '\0';
+}
+
 int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start, double *out,
                       resim_error *err)
 {
@@ -349,7 +480,7 @@ int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start
     }
     double v;
     if (lv->kind == RESIM_KIND_WHOLE) {
-        if (resim_parse_double(e->value, &v) != 0 || v != floor(v))
+        if (!whole_text(e->value) || resim_parse_double(e->value, &v) != 0 || v != floor(v))
             return bad(err, e, RESIM_EPARSE, "not a whole number: ", e->value);
         if (v < lv->lo || v > lv->hi) {
             char range[64];
@@ -371,6 +502,11 @@ int resim_lever_parse(const resim_lever *lv, const resim_ini_entry *e, int start
     case RESIM_KIND_AT_LEAST_ONE: why = v < 1 ? "must be at least 1: " : NULL; break;
     case RESIM_KIND_SWITCH: why = v != 0 && v != 1 ? "must be 0 or 1: " : NULL; break;
     default: break;
+    }
+    if (why == NULL && v > lv->hi) {
+        char top[64];
+        snprintf(top, sizeof top, " is above the largest allowed, %g", lv->hi);
+        return bad(err, e, RESIM_EINVAL, e->value, top);
     }
     if (why != NULL)
         return bad(err, e, RESIM_EINVAL, why, e->value);

@@ -81,6 +81,7 @@ struct resim_model {
     size_t *active, *n_active;
     resim_warn_fn warn;
     void *warn_ctx;
+    const unsigned char *group_status; /* [N] fixed status groups, or NULL */
 
     /* Stochastic mode (docs/model.md section 8); NULL generators: deterministic. */
     gsl_rng *lots_rng, *list_rng;
@@ -200,6 +201,11 @@ void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx)
 int resim_model_month(const resim_model *m) { return m->t; }
 size_t resim_model_groups(const resim_model *m) { return m->G; }
 const unsigned char *resim_model_status(const resim_model *m) { return m->status; }
+
+void resim_model_set_groups(resim_model *m, const unsigned char *status)
+{
+    m->group_status = status;
+}
 
 /* ------------------------------------------------------------ levers */
 
@@ -350,15 +356,23 @@ static void warn_moves(resim_model *m, const resim_event *ev, size_t moved)
         return;
     char msg[512];
     const resim_ini_entry *e = ev->entry;
-    snprintf(msg, sizeof msg, "%s:%ld: [%s] %s = %s: only %zu importers could move", e->file,
-             e->line, e->section, e->key, e->value, moved);
+    char where[300];
+    if (e->line > 0) /* an override from the command line has no line */
+        snprintf(where, sizeof where, "%s:%ld", e->file, e->line);
+    else
+        snprintf(where, sizeof where, "%s", e->file);
+    snprintf(msg, sizeof msg, "%s: [%s] %s = %s: only %zu importers could move", where,
+             e->section, e->key, e->value, moved);
     m->warn(m->warn_ctx, msg);
 }
 
 /* list.add / list.remove (docs/model.md section 3): deterministic by exposure. */
 static void list_move(resim_model *m, const resim_event *ev)
 {
-    size_t want = (size_t)ev->value, moved = 0;
+    /* More than there are importers moves them all (and warns); the cast of a
+     * larger double to size_t would be undefined. */
+    size_t want = ev->value > 0 ? (ev->value < (double)m->N + 1 ? (size_t)ev->value : m->N + 1) : 0;
+    size_t moved = 0;
     int to = ev->status;
     for (size_t k = 0; k < m->N && moved < want; k++) {
         if (ev->kind == RESIM_EV_LIST_ADD) {
@@ -882,6 +896,8 @@ static size_t pick_weighted(const resim_model *m, int add, int to)
  * year) and each batch moves importers picked with probability proportional
  * to exposure (additions) or to 1 - exposure (removals).
  */
+#define LIST_MEAN_MAX 1e6
+
 static void list_process(resim_model *m, int t)
 {
     const resim_scenario *sc = m->sc;
@@ -892,8 +908,14 @@ static void list_process(resim_model *m, int t)
             double rate = sc->list_rate[dir][to];
             if (rate <= 0)
                 continue;
-            unsigned int batches = gsl_ran_poisson(m->list_rng, rate / 12);
-            size_t moves = batches * (size_t)sc->list_batch[dir][to];
+            /* A million batches a month, or a batch larger than the importer
+             * count, already moves everyone: the caps keep GSL's Poisson
+             * sampler (which stalls at huge means) and the cast defined. */
+            double mu = rate / 12 < LIST_MEAN_MAX ? rate / 12 : LIST_MEAN_MAX;
+            unsigned int batches = gsl_ran_poisson(m->list_rng, mu);
+            double b = sc->list_batch[dir][to];
+            size_t batch = b < (double)m->N + 1 ? (size_t)b : m->N + 1;
+            size_t moves = batches * batch;
             for (size_t k = 0; k < moves; k++) {
                 size_t i = pick_weighted(m, dir == 0, to);
                 if (i == m->N)
@@ -1145,6 +1167,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     const int substitutes = !plain && (lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0);
     int s_any = 0; /* some S of the element is above 0 after the month */
     double by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+    const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
     for (size_t q = 0; q < n_act; q++) {
         const size_t i = act[q];
         double D = sD[i];
@@ -1168,7 +1191,7 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
                       C, sub);
         }
         if (m->by == RESIM_BY_STATUS)
-            add_flows(by_status[m->status[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
+            add_flows(by_status[group[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
                       sArr[i], rel, inv[i], C, sub);
         else if (m->by == RESIM_BY_IMPORTER)
             add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],

@@ -12,6 +12,10 @@ int resim_parse_double(const char *s, double *out)
         s++;
     if (*s == '\0')
         return -1;
+    /* Decimal only: strtod would also read hexadecimal (0x12 as 18). */
+    const char *digits = *s == '-' || *s == '+' ? s + 1 : s;
+    if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+        return -1;
     errno = 0;
     double v = strtod(s, &end);
     while (*end == ' ')

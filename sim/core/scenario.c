@@ -25,9 +25,11 @@ void resim_scenario_data_dir(const resim_ini *ini, char *out, size_t size)
         snprintf(out, size, "%s", rel);
         return;
     }
-    const char *slash = strrchr(ini->path, '/');
-    int dirlen = slash != NULL ? (int)(slash - ini->path) : 1;
-    const char *dir = slash != NULL ? ini->path : ".";
+    /* Relative to the file that states it (a base file's data stays its own). */
+    const char *from = d != NULL && d->line > 0 ? d->file : ini->path;
+    const char *slash = strrchr(from, '/');
+    int dirlen = slash != NULL ? (int)(slash - from) : 1;
+    const char *dir = slash != NULL ? from : ".";
     snprintf(out, size, "%.*s/%s", dirlen, dir, rel);
 }
 
@@ -147,6 +149,15 @@ static int resolve_scenario_section(resim_scenario *sc, const resim_ini *ini, re
     if (!have_start || !have_months)
         return resim_error_set(err, RESIM_EINVAL, ini->path, 0,
                                "[scenario] needs start (YYYY-MM) and months");
+    /* Dates are written with four-digit years: the last month must be 9999-12 at the latest. */
+    if (sc->start + sc->months - 1 > 9999 * 12 + 11) {
+        const resim_ini_entry *e = resim_ini_get(ini, "scenario", "months");
+        return resim_error_set(err, RESIM_EINVAL, e != NULL ? e->file : ini->path,
+                               e != NULL ? e->line : 0,
+                               "[scenario] months = %d: the run would end after 9999-12 (dates "
+                               "have four-digit years)",
+                               sc->months);
+    }
     if (!have_elements)
         for (size_t x = 0; x < d->n_elements; x++)
             if (d->licensed[x])
@@ -466,6 +477,109 @@ static int copy_shares(resim_scenario *sc, resim_error *err)
     return RESIM_OK;
 }
 
+/*
+ * The largest national demand or alternative capacity a scenario may reach,
+ * t/year: far above any real market (all rare earths together are about
+ * 3e5 t/year), low enough that sums over importers and months stay finite.
+ */
+#define MAX_TPY 1e12
+
+/*
+ * The highest value lever id takes for element x or source k over the run:
+ * at the start or set by an event. *from is the event's entry when an event
+ * sets the highest, else NULL. With lowest, the lowest instead.
+ */
+static double lever_extreme(const resim_scenario *sc, resim_lever_id id, int x, int k, int lowest,
+                            const resim_ini_entry **from)
+{
+    resim_lever_ref ref = {id, -1, x, k};
+    double v = resim_lever_value(&sc->initial, &ref);
+    *from = NULL;
+    for (size_t i = 0; i < sc->n_events; i++) {
+        const resim_event *ev = &sc->events[i];
+        if (ev->kind != RESIM_EV_SET || ev->lever.id != id ||
+            (x >= 0 && ev->lever.element != x && ev->lever.element != RESIM_LEVER_ALL) ||
+            (k >= 0 && ev->lever.source != k))
+            continue;
+        if (lowest ? ev->value < v : ev->value > v) {
+            v = ev->value;
+            *from = ev->entry;
+        }
+    }
+    return v;
+}
+
+/* Refuses a magnitude past MAX_TPY, naming the entry (or the key) that makes it. */
+static int too_big(const resim_scenario *sc, const resim_ini_entry *from, const char *section,
+                   const char *key, const char *what, double v, resim_error *err)
+{
+    const resim_ini_entry *e = from != NULL ? from : resim_ini_get(sc->ini, section, key);
+    char value[64];
+    snprintf(value, sizeof value, "%g", v);
+    return resim_error_set(err, RESIM_EINVAL, e != NULL ? e->file : sc->ini->path,
+                           e != NULL ? e->line : 0,
+                           "[%s] %s%s%s: %s would reach %s t/year within the horizon (at most "
+                           "%g): refused, no runaway or non-finite number is written",
+                           e != NULL ? e->section : section, e != NULL ? e->key : key,
+                           e != NULL ? " = " : "", e != NULL ? e->value : "", what, value, MAX_TPY);
+}
+
+/*
+ * Checks that national demand (docs/model.md section 5 step 2) and each
+ * alternative source's capacity (step 3) stay finite and below MAX_TPY
+ * over every month simulated, warm-up included, taking each lever at the
+ * extremes its events give it.
+ */
+static int check_magnitudes(const resim_scenario *sc, resim_error *err)
+{
+    const double t_lo = -sc->warmup / 12.0, t_hi = (sc->months - 1) / 12.0;
+    const resim_ini_entry *fb, *fg0, *fg1;
+    for (size_t e = 0; e < sc->n_elements; e++) {
+        int x = (int)sc->element[e];
+        const char *sym = sc->data->symbol[x];
+        char key[32], what[64];
+        double b = lever_extreme(sc, RESIM_LEVER_BASE_TPY, x, -1, 0, &fb);
+        double g0 = lever_extreme(sc, RESIM_LEVER_GROWTH, x, -1, 1, &fg0);
+        double g1 = lever_extreme(sc, RESIM_LEVER_GROWTH, x, -1, 0, &fg1);
+        double f0 = fmax(pow(1 + g0, t_lo), pow(1 + g0, t_hi));
+        double f1 = fmax(pow(1 + g1, t_lo), pow(1 + g1, t_hi));
+        snprintf(what, sizeof what, "%s's national demand", sym);
+        if (!(b <= MAX_TPY)) {
+            snprintf(key, sizeof key, "base_tpy.%s", sym);
+            return too_big(sc, fb, "demand", key, what, b, err);
+        }
+        if (!(b * fmax(f0, f1) <= MAX_TPY)) {
+            snprintf(key, sizeof key, "growth.%s", sym);
+            return too_big(sc, f1 >= f0 ? fg1 : fg0, "demand", key, what, b * fmax(f0, f1), err);
+        }
+    }
+    for (size_t i = 0; i < sc->n_sources; i++) {
+        int k = (int)sc->source[i];
+        const char *id = sc->data->source_id[k];
+        const resim_ini_entry *fc, *ff, *fa, *fs, *fgr;
+        double tpy = lever_extreme(sc, RESIM_LEVER_SOURCE_CAPACITY_TPY, -1, k, 0, &fc);
+        double cf = lever_extreme(sc, RESIM_LEVER_SOURCE_CAPACITY_FACTOR, -1, k, 0, &ff);
+        double acf = lever_extreme(sc, RESIM_LEVER_ALT_CAPACITY_FACTOR, -1, -1, 0, &fa);
+        double cap = tpy * cf * acf * lever_extreme(sc, RESIM_LEVER_SOURCE_JAPAN_SHARE, -1, k, 0, &fs);
+        double g = lever_extreme(sc, RESIM_LEVER_SOURCE_GROWTH, -1, k, 0, &fgr);
+        double grown = cap * fmax(1, pow(1 + g, t_hi));
+        char key[96], what[96];
+        snprintf(what, sizeof what, "the capacity of source %s", id);
+        if (!(cap <= MAX_TPY)) {
+            /* Blame the factor far from its usual 1, else the capacity itself. */
+            if (!(acf <= 1e3) && !(acf < cf))
+                return too_big(sc, fa, "alt", "capacity_factor", what, cap, err);
+            snprintf(key, sizeof key, "%s.%s", id, !(cf <= 1e3) ? "capacity_factor" : "capacity_tpy");
+            return too_big(sc, !(cf <= 1e3) ? ff : fc, "alt", key, what, cap, err);
+        }
+        if (!(grown <= MAX_TPY)) {
+            snprintf(key, sizeof key, "%s.growth", id);
+            return too_big(sc, fgr, "alt", key, what, grown, err);
+        }
+    }
+    return RESIM_OK;
+}
+
 int resim_scenario_resolve(resim_scenario *sc, const resim_ini *ini, const resim_data *data,
                            resim_warn_fn warn, void *ctx, resim_error *err)
 {
@@ -477,7 +591,7 @@ int resim_scenario_resolve(resim_scenario *sc, const resim_ini *ini, const resim
         (rc = check_elements(sc, err)) || (default_levers(sc), 0) ||
         (rc = resolve_lever_sections(sc, ini, err)) ||
         (rc = resolve_events(sc, ini, warn, ctx, err)) || (rc = resolve_stochastic(sc, ini, err)) ||
-        (rc = copy_shares(sc, err))) {
+        (rc = copy_shares(sc, err)) || (rc = check_magnitudes(sc, err))) {
         resim_scenario_free(sc);
         return rc;
     }

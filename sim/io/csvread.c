@@ -2,6 +2,9 @@
 #include "resim/csvread.h"
 
 #include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,12 @@ static void on_row(int c, void *data)
 
 int resim_csv_stream(const char *path, resim_csv_row_fn fn, void *ctx, resim_error *err)
 {
+    return resim_csv_stream_hash(path, fn, ctx, NULL, err);
+}
+
+int resim_csv_stream_hash(const char *path, resim_csv_row_fn fn, void *ctx, char sha256[65],
+                          resim_error *err)
+{
     FILE *fp = fopen(path, "rb");
     if (fp == NULL)
         return resim_error_set(err, RESIM_EIO, path, 0, "cannot open file");
@@ -77,13 +86,27 @@ int resim_csv_stream(const char *path, resim_csv_row_fn fn, void *ctx, resim_err
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;
+    struct sha256_ctx hash;
+    sha256_init(&hash);
     while (st.status == RESIM_OK && (len = getline(&buf, &cap, fp)) > 0) {
         st.line++;
+        sha256_update(&hash, (size_t)len, (const uint8_t *)buf);
+        char *text = buf;
+        if (memchr(buf, '\0', (size_t)len) != NULL) {
+            st.status = resim_error_set(err, RESIM_EPARSE, path, st.line,
+                                        "NUL byte in the line (not a text file?)");
+            break;
+        }
+        /* A UTF-8 byte-order mark (spreadsheets write one) is not part of the first name. */
+        if (st.line == 1 && len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+            text += 3;
+            len -= 3;
+        }
         /* libcsv's state 0 is "no row begun": a row starting here starts on this
          * line, even if its first field is quoted and spans several lines. */
         if (p.pstate == 0)
             st.start_line = st.line;
-        if (csv_parse(&p, buf, (size_t)len, on_field, on_row, &st) != (size_t)len &&
+        if (csv_parse(&p, text, (size_t)len, on_field, on_row, &st) != (size_t)len &&
             st.status == RESIM_OK)
             st.status = resim_error_set(err, RESIM_EPARSE, path, st.line, "malformed CSV: %s",
                                         csv_strerror(csv_error(&p)));
@@ -93,6 +116,12 @@ int resim_csv_stream(const char *path, resim_csv_row_fn fn, void *ctx, resim_err
     if (st.status == RESIM_OK && csv_fini(&p, on_field, on_row, &st) != 0 && st.status == RESIM_OK)
         st.status = resim_error_set(err, RESIM_EPARSE, path, st.line,
                                     "malformed CSV: unterminated quoted field");
+    if (st.status == RESIM_OK && sha256 != NULL) {
+        uint8_t digest[SHA256_DIGEST_SIZE];
+        sha256_digest(&hash, sizeof digest, digest);
+        for (size_t i = 0; i < sizeof digest; i++)
+            snprintf(sha256 + 2 * i, 3, "%02x", digest[i]);
+    }
     clear_fields(&st);
     free(st.field);
     free(buf);
@@ -152,7 +181,7 @@ int resim_table_read(resim_table *t, const char *path, resim_error *err)
     memset(t, 0, sizeof *t);
     snprintf(t->path, sizeof t->path, "%s", path);
     loader ld = {.t = t};
-    int rc = resim_csv_stream(path, load_row, &ld, err);
+    int rc = resim_csv_stream_hash(path, load_row, &ld, t->sha256, err);
     if (rc == RESIM_OK && t->header == NULL)
         rc = resim_error_set(err, RESIM_EPARSE, path, 0, "empty file: expected a header row");
     if (rc != RESIM_OK)

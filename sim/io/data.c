@@ -37,6 +37,18 @@ static int element_of(const resim_data *d, const resim_table *t, size_t row, con
     return RESIM_OK;
 }
 
+/* An element symbol: it becomes CSV fields, column names and INI keys. */
+static int valid_symbol(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 3 || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
 static int load_elements(resim_data *d, const resim_table *t, resim_error *err)
 {
     int rc = RESIM_OK;
@@ -49,10 +61,13 @@ static int load_elements(resim_data *d, const resim_table *t, resim_error *err)
         if ((rc = text(t, i, "symbol", &sym, err)) != RESIM_OK ||
             (rc = resim_table_number(t, i, "licensed_2025", 0, 1, &lic, err)) != RESIM_OK)
             break;
-        size_t n = strlen(sym);
-        if (n < 1 || n > 3 || resim_data_element(d, sym) >= 0)
+        if (!valid_symbol(sym))
             return resim_error_set(err, RESIM_EINVAL, t->path, t->line[i],
-                                   "symbol: '%s' is empty, too long or given twice", sym);
+                                   "symbol: must be 1 to 3 ASCII letters or digits starting "
+                                   "with a letter (it names CSV columns and keys)");
+        if (resim_data_element(d, sym) >= 0)
+            return resim_error_set(err, RESIM_EINVAL, t->path, t->line[i],
+                                   "symbol: '%s' given twice", sym);
         strcpy(d->symbol[d->n_elements], sym);
         d->licensed[d->n_elements++] = lic != 0;
     }
@@ -230,6 +245,7 @@ int resim_data_load(resim_data *d, const char *dir, resim_error *err)
         resim_table t;
         int rc = resim_table_read(&t, d->path[f], err);
         if (rc == RESIM_OK) {
+            memcpy(d->sha256[f], t.sha256, sizeof d->sha256[f]);
             rc = load[f](d, &t, err);
             resim_table_free(&t);
         }
