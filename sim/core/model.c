@@ -788,7 +788,7 @@ static double lot_count(double a, double lot)
         return 4e9;
     if (!(x > 0))
         return ceil(x);
-    const double t = (double)(unsigned long long)x;
+    const double t = (double)(long long)x; /* x < 2^63: an exact truncation */
     return t < x ? t + 1 : t;
 }
 
