@@ -106,7 +106,8 @@ static void tmp_remove(char *name)
 
 /*
  * Creates "BASE.SUFFIX.XXXXXX" exclusively (never through a link) with mode
- * 0666 under the umask, as coreutils does; mkstemp would make it 0600.
+ * 0666 under the umask, as coreutils does: a file made 0600 whatever the
+ * umask would hide results from the group that reads them.
  * Returns the descriptor, or -1 with errno set.
  */
 static int create_unique(const char *base, const char *suffix, char *name, size_t size)
