@@ -13,15 +13,7 @@ case $resim in /*) ;; *) resim=$PWD/$resim ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 # refused NAME PATTERN args...: `resim run` exits 1 with one error line
 # (warnings aside) matching PATTERN, and writes no output.
 refused() {

@@ -19,28 +19,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# expect_exit CODE NAME command...: the exit code and exactly one line on stderr.
-expect_exit() {
-    local want=$1 name=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$? lines
-    lines=$(wc -l <"$tmp/err")
-    if [ "$got" = "$want" ] && [ "$lines" = 1 ]; then
-        ok "$name (exit $got: $(cat "$tmp/err"))"
-    else
-        bad "$name: exit $got (want $want), $lines stderr lines: $(head -c 300 "$tmp/err")"
-    fi
-}
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 mpi=0
 command -v mpirun >/dev/null && "$resim" sweep --help | grep -q 'built with MPI: yes' && mpi=1
 

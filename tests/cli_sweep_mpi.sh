@@ -27,15 +27,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 mpi_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 mpi() { ASAN_OPTIONS=$mpi_asan mpirun --allow-run-as-root --oversubscribe "$@"; }
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-check() { # name command...
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else bad "$name"; fi
-}
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 no_parts() { # FILE: no part, partial file or record of inputs left beside it
     ! ls "$1".rank-* "$1".partial "$1".partial.* >/dev/null 2>&1
 }
