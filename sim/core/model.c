@@ -30,6 +30,11 @@ typedef struct kentry {
     int used;    /* needed by the run being set up */
 } kentry;
 
+/* Lever values spread over an element's importers by status: supply-line
+ * lead (section 13), extra cover target X* (section 10), approval (section
+ * 9), general-licence share (section 13), stockpile eligibility (section 12). */
+enum { Q_LEAD, Q_XT, Q_APPR, Q_GL, Q_ELIG, Q_N };
+
 struct resim_model {
     const resim_scenario *sc;
     resim_grouping by;
@@ -43,7 +48,18 @@ struct resim_model {
     size_t *desc, *asc;      /* importers by exposure, ties by table order */
     double *sorted_for;      /* [N]: the exposures desc and asc were sorted for */
     int sorted;
-    double *inv, *pend, *intr; /* [E*N]: inventory, pending, in transit */
+    /* Per-importer state and inputs of each element, [E][N] by active
+     * index q (the q-th importer with a share, in table order), so that
+     * the monthly passes read and write them in a line. */
+    double *inv, *pend, *intr; /* inventory, pending, in transit */
+    double *sh, *cv, *ml;      /* share, cover months, military share */
+    unsigned char *stq;        /* list status */
+    /* Lever values by status (Q_*), spread over q: [E][Q_N][N], rebuilt
+     * when a value or a status changes (qtab: the values they were spread
+     * from; qstale: a status changed since). */
+    double *lq;
+    double qtab[RESIM_MAX_ELEMENTS][Q_N][RESIM_NSTATUSES];
+    unsigned char qstale[RESIM_MAX_ELEMENTS];
     /* Volume to be decided, [E][K][N]: element, month mod K, then one column
      * per active importer, the columns grouped by list status (in any
      * order within a status: sums go through col in table order), so that
@@ -55,7 +71,7 @@ struct resim_model {
     unsigned char *status_cols; /* [N]: the statuses the columns are grouped by */
     size_t *qcol;            /* [E*N]: the active importer (q) in each column */
     size_t *qof;             /* [E*N]: q of importer i in element e, or NO_Q */
-    double *trans;           /* [E*N*L1]: volume approved, by month mod L1 */
+    double *trans;           /* [E][L1][N]: volume approved, by month mod L1, then q */
     /* Kernels of every review-delay setting a run meets, computed at init
      * and kept for the next runs (sweeps and ensembles repeat settings). */
     kentry *kc;
@@ -68,8 +84,8 @@ struct resim_model {
     const double *kcum[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     size_t kfirst[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kend[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     double kmu[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kcv[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
-    double *xcover;          /* [E*N]: precautionary extra cover X, months (section 10) */
-    double *subst;           /* [E*N]: substituted share S (section 11) */
+    double *xcover;          /* [E][N] by q: precautionary extra cover X, months (section 10) */
+    double *subst;           /* [E][N] by q: substituted share S (section 11) */
     int *low_months;         /* [E]: n_e, consecutive months below the trigger (section 12) */
     /* Whether some X (or S) of an element may be nonzero: while neither is,
      * the month skips their arithmetic, which would change nothing. [E] */
@@ -89,8 +105,12 @@ struct resim_model {
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
 };
 
-/* Per-importer values of the element in hand; S_REV is by column. */
-enum { S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_GL, S_REV, S_N };
+/* Per-importer values of the element in hand, by q; S_REV is by column. */
+enum {
+    S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_GL, S_REV, S_REVQ,
+    S_DEC, S_MIN, S_UNEL, S_REL, S_C, S_SUB, S_N
+};
+
 
 /* Orders importers for list moves (docs/model.md section 3) by insertion sort,
  * which is stable and needs no global comparator state. */
@@ -118,6 +138,11 @@ void resim_model_free(resim_model *m)
     free(m->inv);
     free(m->pend);
     free(m->intr);
+    free(m->sh);
+    free(m->cv);
+    free(m->ml);
+    free(m->stq);
+    free(m->lq);
     free(m->ring);
     free(m->col);
     free(m->gbeg);
@@ -161,6 +186,11 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     m->inv = malloc(E * N * sizeof(double));
     m->pend = malloc(E * N * sizeof(double));
     m->intr = malloc(E * N * sizeof(double));
+    m->sh = malloc(E * N * sizeof(double));
+    m->cv = malloc(E * N * sizeof(double));
+    m->ml = malloc(E * N * sizeof(double));
+    m->stq = malloc(E * N);
+    m->lq = malloc(E * Q_N * N * sizeof(double));
     m->xcover = malloc(E * N * sizeof(double));
     m->subst = malloc(E * N * sizeof(double));
     m->low_months = malloc(E * sizeof *m->low_months);
@@ -178,7 +208,7 @@ resim_model *resim_model_alloc(const resim_scenario *sc, resim_grouping by, resi
     if (!m->status || !m->desc || !m->asc || !m->inv || !m->pend || !m->intr || !m->scratch ||
         !m->active || !m->n_active || !m->sorted_for || !m->xcover || !m->subst || !m->low_months ||
         !m->x_live || !m->s_live || !m->col || !m->gbeg || !m->status_cols || !m->qcol ||
-        !m->qof) {
+        !m->qof || !m->sh || !m->cv || !m->ml || !m->stq || !m->lq) {
         resim_model_free(m);
         resim_error_set(err, RESIM_ENOMEM, NULL, 0, "out of memory");
         return NULL;
@@ -521,6 +551,20 @@ static void lay_columns(resim_model *m)
     memcpy(m->status_cols, m->status, N);
 }
 
+/* Copies the current list statuses to every element's q order, and marks
+ * the lever values spread from them stale. */
+static void spread_status(resim_model *m)
+{
+    const size_t N = m->N;
+    for (size_t e = 0; e < m->E; e++) {
+        const size_t *act = m->active + e * N;
+        unsigned char *st = m->stq + e * N;
+        for (size_t q = 0; q < m->n_active[e]; q++)
+            st[q] = m->status[act[q]];
+        m->qstale[e] = 1;
+    }
+}
+
 /* Swaps two ring columns of element e, with what they hold. */
 static void swap_columns(resim_model *m, size_t e, size_t c1, size_t c2)
 {
@@ -635,12 +679,17 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     for (size_t e = 0; e < E; e++) {
         m->n_active[e] = 0;
         for (size_t i = 0; i < N; i++) {
-            size_t b = e * N + i;
+            size_t b = e * N + i, q = m->n_active[e];
             if (sc->share[b] == 0)
                 continue;
-            m->active[e * N + m->n_active[e]++] = i;
-            memset(m->trans + b * L1, 0, L1 * sizeof(double));
+            m->active[e * N + q] = i;
+            m->sh[e * N + q] = sc->share[b];
+            m->cv[e * N + q] = sc->data->cover[i];
+            m->ml[e * N + q] = sc->data->military[i];
+            m->n_active[e]++;
         }
+        for (size_t k = 0; k < L1; k++)
+            memset(m->trans + (e * L1 + k) * N, 0, m->n_active[e] * sizeof(double));
         for (size_t k = 0; k < K; k++) {
             memset(m->ring + (e * K + k) * N, 0, m->n_active[e] * sizeof(double));
             if (m->lots_rng != NULL) /* the deterministic mode never reads the lot ring */
@@ -651,29 +700,30 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     /* Events dated on or before the first month take effect in it (section 1). */
     apply_events(m, m->t0);
     lay_columns(m);
+    spread_status(m);
 
     /* Section 6: inventory at target, with the extra cover X = X* of month
      * t0 (section 10); the flow c0 approved in each of the L months before
      * t0 arrives in months t0 .. t0+L-1. */
-    const double *cover = sc->data->cover;
     int L = sc->transit;
     for (size_t e = 0; e < E; e++) {
-        const size_t x = sc->element[e];
+        const size_t x = sc->element[e], *act = m->active + e * N;
+        const int ctrl = m->lv.controlled[x];
         double De = national_demand(&m->lv, x, m->t0);
         double frac = china_fraction(De, alt_capacity(m, e, m->t0));
-        for (size_t i = 0; i < N; i++) {
-            size_t b = e * N + i;
-            double D = sc->share[b] * De;
+        for (size_t i = 0; i < N; i++)
+            m->x_live[e] |= ctrl && m->lv.precaution_months[m->status[i]][x] != 0;
+        for (size_t q = 0; q < m->n_active[e]; q++) {
+            size_t b = e * N + q;
+            double D = m->sh[b] * De;
             double c0 = fmax(0, D * frac);
-            double X = m->lv.controlled[x] ? m->lv.precaution_months[m->status[i]][x] : 0;
+            double X = ctrl ? m->lv.precaution_months[m->status[act[q]]][x] : 0;
             m->xcover[b] = X;
-            m->x_live[e] |= X != 0;
-            m->inv[b] = (cover[i] + X) * D;
+            m->inv[b] = (m->cv[b] + X) * D;
             m->intr[b] = L * c0;
-            double *tr = m->trans + b * L1;
             /* Approval of month t0-j sits in slot (-j) mod L1 = L1-j. */
             for (int j = 1; j <= L; j++)
-                tr[L1 - (size_t)j] = c0;
+                m->trans[(e * L1 + L1 - (size_t)j) * N + q] = c0;
         }
     }
     return RESIM_OK;
@@ -926,17 +976,292 @@ static void list_process(resim_model *m, int t)
 }
 
 /*
+ * The per-importer passes of one element-month. Each is a straight loop
+ * over the active importers q with no sum carried from one importer to
+ * the next, so that it runs as vector code (the divisions included); the
+ * sums are then taken in table order, one metric at a time, in separate
+ * loops (section 5's sums are over importers in table order, and floating
+ * point addition must keep that order to give the same bytes). Compiled
+ * also for AVX2 and picked at load time, like add_scaled; every lane does
+ * the same IEEE operations as the scalar code.
+ */
+
+/* Steps 1a, 2 and 4: extra cover (section 10), demand after substitution
+ * (section 11), and the requirement from inventory and supply-line gaps.
+ * Returns whether some X is nonzero after the month. */
+static ALWAYS_INLINE int requirement_body(size_t n, const double *restrict sh,
+                                          const double *restrict cv, const double *restrict lead,
+                                          const double *restrict xt, const double *restrict S,
+                                          const double *restrict inv, const double *restrict pend,
+                                          const double *restrict intr, double *restrict X,
+                                          double *restrict sD, double *restrict sR, double De,
+                                          double frac, double tau, double pi, const int s_live,
+                                          const int x_live)
+{
+    int xnz = 0;
+    for (size_t q = 0; q < n; q++) {
+        double D = sh[q] * De, cov = cv[q];
+        if (s_live)
+            D *= 1 - S[q];
+        if (x_live) {
+            /* Worked out for every importer and then selected: a
+             * conditional division would keep the loop from running as
+             * vector code (it might trap). */
+            const double Xs = xt[q], X0 = X[q], moved = X0 + (Xs - X0) / pi;
+            const double X1 = Xs != X0 ? moved : X0;
+            X[q] = X1;
+            cov += X1;
+            xnz |= X1 != 0;
+        }
+        const double gap = (cov * D - inv[q]) + (D * frac * lead[q] - (pend[q] + intr[q]));
+        const double R = D + gap / tau;
+        sD[q] = D;
+        sR[q] = R > 0 ? R : 0;
+    }
+    return xnz;
+}
+
+static CLONES int pass_requirement(size_t n, const double *restrict sh, const double *restrict cv,
+                                   const double *restrict lead, const double *restrict xt,
+                                   const double *restrict S, const double *restrict inv,
+                                   const double *restrict pend, const double *restrict intr,
+                                   double *restrict X, double *restrict sD, double *restrict sR,
+                                   double De, double frac, double tau, double pi, int s_live,
+                                   int x_live)
+{
+    if (s_live && x_live)
+        return requirement_body(n, sh, cv, lead, xt, S, inv, pend, intr, X, sD, sR, De, frac, tau,
+                                pi, 1, 1);
+    if (s_live)
+        return requirement_body(n, sh, cv, lead, xt, S, inv, pend, intr, X, sD, sR, De, frac, tau,
+                                pi, 1, 0);
+    if (x_live)
+        return requirement_body(n, sh, cv, lead, xt, S, inv, pend, intr, X, sD, sR, De, frac, tau,
+                                pi, 0, 1);
+    return requirement_body(n, sh, cv, lead, xt, S, inv, pend, intr, X, sD, sR, De, frac, tau, pi,
+                            0, 0);
+}
+
+/* Step 5 and the filing split of step 6: alternative purchases pro rata
+ * (min(R, A R / sum R)), the application, and its general-licence share
+ * (section 13) and share for review. */
+static ALWAYS_INLINE void applications_body(size_t n, const double *restrict sR,
+                                            const double *restrict glq, double *restrict sAlt,
+                                            double *restrict sA, double *restrict sGl,
+                                            double *restrict rev, double Ae, double sumR,
+                                            const int pro, const int gl_on)
+{
+    for (size_t q = 0; q < n; q++) {
+        const double R = sR[q];
+        double alt = 0;
+        if (pro) {
+            const double pro_rata = Ae * R / sumR;
+            alt = pro_rata < R ? pro_rata : R;
+        }
+        const double a = R - alt;
+        double gl = 0, review = a;
+        if (gl_on) {
+            gl = glq[q] * a;
+            review = a - gl;
+        }
+        sAlt[q] = alt;
+        sA[q] = a;
+        sGl[q] = gl;
+        rev[q] = review;
+    }
+}
+
+static CLONES void pass_applications(size_t n, const double *restrict sR,
+                                     const double *restrict glq, double *restrict sAlt,
+                                     double *restrict sA, double *restrict sGl,
+                                     double *restrict rev, double Ae, double sumR, int gl_on)
+{
+    const int pro = sumR > 0;
+    if (pro && gl_on)
+        applications_body(n, sR, glq, sAlt, sA, sGl, rev, Ae, sumR, 1, 1);
+    else if (pro)
+        applications_body(n, sR, glq, sAlt, sA, sGl, rev, Ae, sumR, 1, 0);
+    else if (gl_on)
+        applications_body(n, sR, glq, sAlt, sA, sGl, rev, Ae, sumR, 0, 1);
+    else
+        applications_body(n, sR, glq, sAlt, sA, sGl, rev, Ae, sumR, 0, 0);
+}
+
+/* Steps 6-7 after the filing: what is decided this month (dec) leaves
+ * pending; its approved part (section 9: the element's approval and
+ * military ban; section 13: the general-licence share decided at once)
+ * enters transit, and what was approved L months ago arrives. With
+ * `drawn`, ap and rj hold the stochastic mode's approvals already. tnext
+ * is NULL when L = 0: the approval arrives at once. */
+typedef struct decide_in {
+    const double *dec, *rev, *appr, *ml, *gl, *alt, *D, *inv, *el, *tnext;
+    double *pend, *intr, *tnow, *ap, *rj, *arr, *av, *un, *mn, *unel;
+} decide_in;
+
+static ALWAYS_INLINE void decisions_body(
+    size_t n, const double *restrict dec, const double *restrict rev, const double *restrict appr,
+    const double *restrict ml, const double *restrict glv, const double *restrict altv,
+    const double *restrict Dv, const double *restrict inv, const double *restrict el,
+    const double *restrict tnext, double *restrict pend, double *restrict intr,
+    double *restrict tnow, double *restrict apv, double *restrict rjv, double *restrict arrv,
+    double *restrict av, double *restrict un, double *restrict mn, double *restrict unel,
+    int ctrl, double ban, const int drawn, const int gl_on, const int all_el, const int same)
+{
+    for (size_t q = 0; q < n; q++) {
+        const double d = dec[q];
+        pend[q] += rev[q] - d;
+        double ap, rj;
+        if (drawn) {
+            ap = apv[q];
+            rj = rjv[q];
+        } else {
+            const double pc = appr[q] * (1 - ml[q] * ban), p = ctrl ? pc : 1;
+            ap = p * d;
+            rj = d - ap;
+            if (gl_on) { /* decided at once; the military ban applies, approval not */
+                const double gl = glv[q], gl_appr = (1 - ml[q] * ban) * gl;
+                const double ap2 = ap + gl_appr, rj2 = rj + (gl - gl_appr);
+                ap = gl > 0 ? ap2 : ap;
+                rj = gl > 0 ? rj2 : rj;
+            }
+            apv[q] = ap;
+            rjv[q] = rj;
+        }
+        tnow[q] = ap;
+        const double arr = same ? ap : tnext[q]; /* approved in month t - L */
+        intr[q] += ap - arr;
+        const double D = Dv[q], avail = inv[q] + arr + altv[q], short_by = D - avail;
+        const double unmet = D > avail ? short_by : 0;
+        arrv[q] = arr;
+        av[q] = avail;
+        un[q] = unmet;
+        mn[q] = D < avail ? D : avail;
+        unel[q] = all_el || el[q] != 0 ? unmet : 0; /* section 12: only eligible ones draw */
+    }
+}
+
+#define DECISIONS(drawn, gl_on, all_el, same)                                                   \
+    decisions_body(n, d->dec, d->rev, d->appr, d->ml, d->gl, d->alt, d->D, d->inv, d->el,      \
+                   d->tnext, d->pend, d->intr, d->tnow, d->ap, d->rj, d->arr, d->av, d->un,   \
+                   d->mn, d->unel, ctrl, ban, drawn, gl_on, all_el, same)
+
+static CLONES void pass_decisions(size_t n, const decide_in *d, int ctrl, double ban, int drawn,
+                                  int gl_on, int all_el)
+{
+    const int same = d->tnext == NULL;
+    if (drawn)
+        same ? DECISIONS(1, 0, 0, 1) : DECISIONS(1, 0, 0, 0);
+    else if (gl_on && !all_el)
+        same ? DECISIONS(0, 1, 0, 1) : DECISIONS(0, 1, 0, 0);
+    else if (gl_on)
+        same ? DECISIONS(0, 1, 1, 1) : DECISIONS(0, 1, 1, 0);
+    else if (!all_el)
+        same ? DECISIONS(0, 0, 0, 1) : DECISIONS(0, 0, 0, 0);
+    else
+        same ? DECISIONS(0, 0, 1, 1) : DECISIONS(0, 0, 1, 0);
+}
+#undef DECISIONS
+
+/* Steps 9-10 and section 11: the stockpile's release shared out over
+ * eligible unmet demand, consumption, closing inventory, then the
+ * substituted share's update (up by the rate below the trigger, down by
+ * the reversion otherwise, within [0, cap]; importers without potential
+ * demand keep theirs). Returns whether some S of an importer with
+ * potential demand is above 0. */
+typedef struct close_in {
+    const double *sh, *D, *av, *un, *el;
+    double *inv, *S, *rel, *C, *sub;
+} close_in;
+
+static ALWAYS_INLINE int closing_body(size_t n, const double *restrict sh,
+                                      const double *restrict Dv, const double *restrict av,
+                                      const double *restrict un, const double *restrict el,
+                                      double *restrict inv, double *restrict S,
+                                      double *restrict relv, double *restrict Cv,
+                                      double *restrict subv, double De, double Rel,
+                                      double sumUnmet, double r12, double v12, double cap,
+                                      double theta, const int release, const int all_el,
+                                      const int s_live, const int substitutes)
+{
+    int s_any = 0;
+    for (size_t q = 0; q < n; q++) {
+        const double D = Dv[q];
+        double rel = 0;
+        if (release) { /* Rel > 0 needs eligible unmet > 0 */
+            const double part = Rel * un[q] / sumUnmet;
+            rel = all_el || el[q] != 0 ? part : 0;
+        }
+        const double have = av[q] + rel;
+        const double C = D < have ? D : have;
+        inv[q] = have - C;
+        relv[q] = rel;
+        Cv[q] = C;
+        /* Potential demand minus demand; 0 while no S is above 0. */
+        subv[q] = s_live ? sh[q] * De - D : 0;
+        if (substitutes) {
+            const double pot = sh[q] * De, s0 = S[q];
+            const int below = (D > 0) & (C / (D > 0 ? D : 1) < theta);
+            const double up = s0 + r12, upc = up < cap ? up : cap;
+            const double down = s0 - v12, low = down < cap ? down : cap, dn = low > 0 ? low : 0;
+            const double s1 = pot > 0 ? (below ? upc : dn) : s0;
+            S[q] = s1;
+            s_any |= (pot > 0) & (s1 > 0);
+        }
+    }
+    return s_any;
+}
+
+#define CLOSING(release, all_el, s_live, substitutes)                                          \
+    closing_body(n, c->sh, c->D, c->av, c->un, c->el, c->inv, c->S, c->rel, c->C, c->sub, De,  \
+                 Rel, sumUnmet, r12, v12, cap, theta, release, all_el, s_live, substitutes)
+
+static CLONES int pass_closing(size_t n, const close_in *c, double De, double Rel,
+                               double sumUnmet, double r12, double v12, double cap, double theta,
+                               int all_el, int s_live, int substitutes)
+{
+    if (Rel > 0)
+        return all_el ? CLOSING(1, 1, s_live, substitutes) : CLOSING(1, 0, s_live, substitutes);
+    if (substitutes)
+        return s_live ? CLOSING(0, 1, 1, 1) : CLOSING(0, 1, 0, 1);
+    return s_live ? CLOSING(0, 1, 1, 0) : CLOSING(0, 1, 0, 0);
+}
+#undef CLOSING
+
+/* Spreads element e's lever values by status over its importers (Q_*),
+ * when they or a status changed since they were last spread. */
+static void spread_levers(resim_model *m, size_t e, const double tab[Q_N][RESIM_NSTATUSES])
+{
+    if (!m->qstale[e] && memcmp(tab, m->qtab[e], sizeof m->qtab[e]) == 0)
+        return;
+    memcpy(m->qtab[e], tab, sizeof m->qtab[e]);
+    m->qstale[e] = 0;
+    const size_t N = m->N, n = m->n_active[e];
+    const unsigned char *st = m->stq + e * N;
+    for (int k = 0; k < Q_N; k++) {
+        double *v = m->lq + ((size_t)e * Q_N + (size_t)k) * N;
+        for (size_t q = 0; q < n; q++)
+            v[q] = tab[k][st[q]];
+    }
+}
+
+/* Sums x over q in table order (section 5's order for every sum). */
+static double sum_in_order(const double *x, size_t n)
+{
+    double s = 0;
+    for (size_t q = 0; q < n; q++)
+        s += x[q];
+    return s;
+}
+
+/*
  * Steps 2-10 of month m->t for scenario element e into its E x G block
  * `all`. With `plain`, no version-2 mechanism acts on the element this
- * month (element_plain): the step is version 1's, and its per-importer
- * loops carry none of the version-2 arithmetic.
+ * month (element_plain): the passes run without the version-2 arithmetic.
  */
-/* Inlined at both calls, so that each copy is compiled for its `plain`. */
-static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, const int plain)
+static void element_month(resim_model *m, size_t e, double *all, const int plain)
 {
     const resim_scenario *sc = m->sc;
     const resim_levers *lv = &m->lv;
-    const double *cover = sc->data->cover, *mil = sc->data->military;
     const double M = RESIM_MONTH_DAYS, tau = sc->adjust, pi = sc->precaution_adjust;
     const size_t N = m->N, G = m->G, K = m->K, L1 = m->L1;
     const int t = m->t, L = sc->transit;
@@ -945,31 +1270,32 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
     const size_t tslot = u % L1, tnext = (u + 1) % L1;
     size_t first_pos[RESIM_NSTATUSES];
     kplace kp[RESIM_NSTATUSES];
-    double *sD = m->scratch + S_D * N, *sR = m->scratch + S_R * N;
-    double *sAlt = m->scratch + S_ALT * N;
-    double *sA = m->scratch + S_FILED * N, *sAp = m->scratch + S_APPR * N;
-    double *sRj = m->scratch + S_REJ * N, *sArr = m->scratch + S_ARR * N;
-    double *sAv = m->scratch + S_AVAIL * N, *sUn = m->scratch + S_UNMET * N;
+    double *sc0 = m->scratch;
+#define SV(k) (sc0 + (size_t)(k) * N)
+    double *sD = SV(S_D), *sR = SV(S_R), *sAlt = SV(S_ALT), *sA = SV(S_FILED);
+    double *sAp = SV(S_APPR), *sRj = SV(S_REJ), *sArr = SV(S_ARR), *sAv = SV(S_AVAIL);
+    double *sUn = SV(S_UNMET), *sGl = SV(S_GL), *sRev = SV(S_REV), *sRevq = SV(S_REVQ);
+    double *sDec = SV(S_DEC), *sMin = SV(S_MIN), *sUnel = SV(S_UNEL), *sRel = SV(S_REL);
+    double *sC = SV(S_C), *sSub = SV(S_SUB);
+#undef SV
     const unsigned eligible = (unsigned)lv->stock_eligible;
     const int all_eligible = plain || eligible == ELIGIBLE_ALL;
     const size_t x = sc->element[e];
-    const double *share = sc->share + e * N;
     const size_t *act = m->active + e * N, n_act = m->n_active[e];
     const double De = national_demand(lv, x, t);       /* step 2 */
     const double Ae = alt_capacity(m, e, t);            /* step 3 */
     const double frac = china_fraction(De, Ae);
     const int ctrl = lv->controlled[x];
     const double ban = lv->military_ban[x];
-    double lead_of[RESIM_NSTATUSES]; /* supply-line lead by status, months (section 13) */
-    double xtarget[RESIM_NSTATUSES]; /* X* by status (section 10) */
-    double appr_of[RESIM_NSTATUSES], gl_of[RESIM_NSTATUSES]; /* section 9, section 13 */
+    double tab[Q_N][RESIM_NSTATUSES];
     int gl_on = 0, x_on = 0; /* a general licence, an extra cover target for some status */
     for (int st = 0; st < RESIM_NSTATUSES; st++) {
-        lead_of[st] = ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L
-                           : L;
-        xtarget[st] = ctrl ? lv->precaution_months[st][x] : 0;
-        appr_of[st] = lv->approval[st][x];
-        gl_of[st] = lv->general_licence[st][x];
+        tab[Q_LEAD][st] =
+            ctrl ? (1 - lv->general_licence[st][x]) * lv->delay_mean_days[st][x] / M + L : L;
+        tab[Q_XT][st] = ctrl ? lv->precaution_months[st][x] : 0;
+        tab[Q_APPR][st] = lv->approval[st][x];
+        tab[Q_GL][st] = lv->general_licence[st][x];
+        tab[Q_ELIG][st] = (eligible >> st) & 1u;
         first_pos[st] = (u + m->kfirst[st][e]) % K;
         const size_t nb = m->kend[st][e] - m->kfirst[st][e];
         kp[st].pos = first_pos[st];
@@ -977,175 +1303,85 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         kp[st].rest = nb - kp[st].run;
         kp[st].w = m->kw[st][e] + m->kfirst[st][e];
         gl_on |= ctrl && lv->general_licence[st][x] > 0;
-        x_on |= xtarget[st] != 0;
+        x_on |= tab[Q_XT][st] != 0;
     }
+    spread_levers(m, e, (const double(*)[RESIM_NSTATUSES])tab);
+    const double *lq = m->lq + e * Q_N * N;
+    const double *qlead = lq + Q_LEAD * N, *qxt = lq + Q_XT * N, *qappr = lq + Q_APPR * N;
+    const double *qgl = lq + Q_GL * N, *qel = lq + Q_ELIG * N;
     if (x_on)
         m->x_live[e] = 1;
     const int x_live = !plain && m->x_live[e], s_live = !plain && m->s_live[e];
     gl_on = !plain && gl_on;
-    double *inv = m->inv + e * N, *pend = m->pend + e * N, *intr = m->intr + e * N;
-    double *X = m->xcover + e * N, *S = m->subst + e * N;
+    const size_t b0 = e * N;
+    double *inv = m->inv + b0, *pend = m->pend + b0, *intr = m->intr + b0;
+    double *X = m->xcover + b0, *S = m->subst + b0;
+    const double *sh = m->sh + b0, *ml = m->ml + b0;
+    const unsigned char *stq = m->stq + b0;
 
-    /* Steps 1a, 2 and 4: extra cover, demand after substitution, and the
-     * requirement from inventory and supply-line gaps. */
-    double sumR = 0, Xmax = 0;
-    for (size_t q = 0; q < n_act; q++) {
-        const size_t i = act[q];
-        double D = share[i] * De, cov = cover[i];
-        if (s_live)
-            D *= 1 - S[i];
-        if (x_live) {
-            const double Xs = xtarget[m->status[i]];
-            if (Xs != X[i])
-                X[i] += (Xs - X[i]) / pi;
-            cov += X[i];
-            Xmax = X[i] > Xmax ? X[i] : Xmax;
-        }
-        double lead = lead_of[m->status[i]];
-        double gap = (cov * D - inv[i]) + (D * frac * lead - (pend[i] + intr[i]));
-        double R = D + gap / tau;
-        sD[i] = D;
-        sR[i] = R > 0 ? R : 0;
-        sumR += sR[i];
-    }
-    if (x_live && Xmax == 0 && !x_on) /* every X back at 0 and every target 0 */
+    /* Steps 1a, 2 and 4. */
+    const int xnz = pass_requirement(n_act, sh, m->cv + b0, qlead, qxt, S, inv, pend, intr, X, sD,
+                                     sR, De, frac, tau, pi, s_live, x_live);
+    if (x_live && !xnz && !x_on) /* every X back at 0 and every target 0 */
         m->x_live[e] = 0;
+    const double sumR = sum_in_order(sR, n_act);
 
     /* Steps 5-7: alternative purchases, filing (the general-licence
      * share decided at once, section 13), decisions, arrivals. */
-    double sumD = 0, sumMin = 0, sumUnmet = 0;
+    pass_applications(n_act, sR, qgl, sAlt, sA, sGl, sRevq, Ae, sumR, gl_on);
     const int stoch = m->lots_rng != NULL;
     double *ringE = m->ring + e * K * N, *lotsE = m->ring_lots + e * K * N;
     double *slot_row = ringE + slot * N, *slot_lots = lotsE + slot * N;
     const size_t *col = m->col + e * N;
-    double *sGl = m->scratch + S_GL * N, *sRev = m->scratch + S_REV * N;
     if (!stoch) {
-        /* Deterministic: applications first, then every filing at once. */
-        for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q];
-            const double R = sR[i];
-            double alt = 0;
-            if (sumR > 0) { /* min(R, A R / sum R) without a libm call per importer */
-                double pro_rata = Ae * R / sumR;
-                alt = pro_rata < R ? pro_rata : R;
-            }
-            double a = R - alt;
-            double gl = 0, review = a; /* general-licence volume, volume for review */
-            if (gl_on) {
-                gl = gl_of[m->status[i]] * a;
-                review = a - gl;
-            }
-            sAlt[i] = alt;
-            sA[i] = a;
-            sGl[i] = gl;
-            sRev[col[q]] = review;
-        }
+        /* Deterministic: every filing at once, by column, then what is
+         * decided this month back in q order. */
+        for (size_t q = 0; q < n_act; q++)
+            sRev[col[q]] = sRevq[q];
         file_expected(ringE, N, n_act, ctrl, slot, kp, m->gbeg + e * (RESIM_NSTATUSES + 1), sRev);
-    }
-    /* The `all` row is summed in a local copy the compiler can keep in
-     * registers. Ungrouped deterministic runs add eight of the metrics here
-     * and the rest after the release: each metric still adds its importers
-     * in table order, so the same sums. */
-    const int split = !stoch && m->by == RESIM_BY_NONE;
-    double sum[RESIM_NMETRICS] = {0};
-    if (!stoch) {
+        for (size_t q = 0; q < n_act; q++)
+            sDec[q] = slot_row[col[q]];
+        memset(slot_row, 0, n_act * sizeof *slot_row);
+    } else {
+        /* Stochastic: filing, decision and approval per importer, in
+         * table order, so the draws come in a fixed order. */
+        const double lot = sc->lot_tonnes[x];
         for (size_t q = 0; q < n_act; q++) {
-            const size_t i = act[q], c = col[q];
-            const int s = m->status[i];
-            const double D = sD[i], alt = sAlt[i], review = sRev[c], dec = slot_row[c];
-            pend[i] += review - dec;
+            const size_t c = col[q];
+            const int s = stq[q];
+            if (!ctrl)
+                slot_row[c] += sA[q]; /* w[0] = 1: decided at once */
+            else
+                file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], sRevq[q], lot);
+            const double nlots = slot_lots[c], dec = slot_row[c];
+            slot_lots[c] = 0;
+            slot_row[c] = 0;
             /* Section 9: the approval and the military ban of this element. */
-            const double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
-            double ap = p * dec, rj = dec - ap;
-            const double gl = sGl[i];
+            const double p = ctrl ? qappr[q] * (1 - ml[q] * ban) : 1;
+            double ap = approve(m, p, dec, nlots);
+            double rj = dec - ap;
+            const double gl = sGl[q];
             if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
-                const double gl_appr = (1 - mil[i] * ban) * gl;
+                const double n_gl = lot_count(gl, lot);
+                const double gl_appr = approve(m, 1 - ml[q] * ban, gl, n_gl);
                 ap += gl_appr;
                 rj += gl - gl_appr;
             }
-            double *tr = m->trans + (e * N + i) * L1;
-            tr[tslot] = ap;
-            const double arr = tr[tnext]; /* approved in month t - L */
-            intr[i] += ap - arr;
-            const double avail = inv[i] + arr + alt;
-            const double unmet = D > avail ? D - avail : 0;
-            sumD += D;
-            sumMin += D < avail ? D : avail;
-            if (all_eligible || ((eligible >> s) & 1u)) /* section 12: only eligible ones draw */
-                sumUnmet += unmet;
-            if (split) {
-                sum[RESIM_M_DEMAND] += D;
-                sum[RESIM_M_REQUIREMENT] += sR[i];
-                sum[RESIM_M_ALT_SUPPLY] += alt;
-                sum[RESIM_M_CHINA_APPLIED] += sA[i];
-                sum[RESIM_M_CHINA_APPROVED] += ap;
-                sum[RESIM_M_CHINA_REJECTED] += rj;
-                sum[RESIM_M_CHINA_PENDING] += pend[i];
-                sum[RESIM_M_CHINA_ARRIVALS] += arr;
-            } else {
-                sAp[i] = ap;
-                sRj[i] = rj;
-                sArr[i] = arr;
-            }
-            sAv[i] = avail;
-            sUn[i] = unmet;
+            sDec[q] = dec;
+            sAp[q] = ap;
+            sRj[q] = rj;
         }
-        memset(slot_row, 0, n_act * sizeof *slot_row);
     }
-    for (size_t q = 0; stoch && q < n_act; q++) {
-        /* Stochastic: filing, decision and approval per importer, in
-         * table order, so the draws come in a fixed order. */
-        const size_t i = act[q];
-        const size_t b = e * N + i, c = col[q];
-        const int s = m->status[i];
-        double D = sD[i];
-        const double R = sR[i];
-        double alt = 0;
-        if (sumR > 0) {
-            double pro_rata = Ae * R / sumR;
-            alt = pro_rata < R ? pro_rata : R;
-        }
-        double a = R - alt, gl = 0, review = a;
-        if (gl_on) {
-            gl = gl_of[s] * a;
-            review = a - gl;
-        }
-        if (!ctrl)
-            slot_row[c] += a; /* w[0] = 1: decided at once */
-        else
-            file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], review, sc->lot_tonnes[x]);
-        double nlots = slot_lots[c];
-        slot_lots[c] = 0;
-        double dec = slot_row[c];
-        slot_row[c] = 0;
-        pend[i] += review - dec;
-        /* Section 9: the approval and the military ban of this element. */
-        double p = ctrl ? appr_of[s] * (1 - mil[i] * ban) : 1;
-        double ap = approve(m, p, dec, nlots);
-        double rj = dec - ap;
-        if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
-            double n_gl = m->lots_rng != NULL ? lot_count(gl, sc->lot_tonnes[x]) : 0;
-            double gl_appr = approve(m, 1 - mil[i] * ban, gl, n_gl);
-            ap += gl_appr;
-            rj += gl - gl_appr;
-        }
-        double *tr = m->trans + b * L1;
-        tr[tslot] = ap;
-        double arr = tr[tnext]; /* approved in month t - L */
-        intr[i] += ap - arr;
-        double avail = inv[i] + arr + alt;
-        double unmet = D > avail ? D - avail : 0;
-        sumD += D;
-        sumMin += D < avail ? D : avail;
-        if (all_eligible || ((eligible >> s) & 1u)) /* section 12: only eligible ones draw */
-            sumUnmet += unmet;
-        sAlt[i] = alt;
-        sA[i] = a;
-        sAp[i] = ap;
-        sRj[i] = rj;
-        sArr[i] = arr;
-        sAv[i] = avail;
-        sUn[i] = unmet;
+    const decide_in din = {sDec, sRevq, qappr, ml, sGl, sAlt, sD, inv, qel,
+                           L1 > 1 ? m->trans + (e * L1 + tnext) * N : NULL,
+                           pend, intr, m->trans + (e * L1 + tslot) * N, sAp, sRj, sArr, sAv, sUn,
+                           sMin, sUnel};
+    pass_decisions(n_act, &din, ctrl, ban, stoch, gl_on, all_eligible);
+    double sumD = 0, sumMin = 0, sumUnmet = 0;
+    for (size_t q = 0; q < n_act; q++) {
+        sumD += sD[q];
+        sumMin += sMin[q];
+        sumUnmet += sUnel[q];
     }
 
     /* Step 8: the national stockpile releases when availability has been
@@ -1159,62 +1395,47 @@ static ALWAYS_INLINE void element_month(resim_model *m, size_t e, double *all, c
         *Ne -= Rel;
     }
 
-    /* Steps 9-10: consumption, shortfall, closing inventory, then the
-     * substitution update (section 11), skipped where it changes nothing:
-     * with no rate and no reversion S stays where it is. */
-    const double r12 = lv->subst_rate[x] / 12, v12 = lv->subst_reversion[x] / 12;
-    const double cap = lv->subst_cap[x], theta = lv->subst_trigger;
+    /* Steps 9-10, then the substitution update (section 11), skipped where
+     * it changes nothing: with no rate and no reversion S stays where it is. */
     const int substitutes = !plain && (lv->subst_rate[x] != 0 || lv->subst_reversion[x] != 0);
-    int s_any = 0; /* some S of the element is above 0 after the month */
-    double by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
-    const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
-    for (size_t q = 0; q < n_act; q++) {
-        const size_t i = act[q];
-        double D = sD[i];
-        /* Rel > 0 needs eligible unmet > 0. */
-        double rel = 0;
-        if (Rel > 0 && (all_eligible || ((eligible >> m->status[i]) & 1u)))
-            rel = Rel * sUn[i] / sumUnmet;
-        double have = sAv[i] + rel;
-        double C = D < have ? D : have;
-        inv[i] = have - C;
-        /* Potential demand minus demand; 0 while no S is above 0. */
-        double sub = s_live ? share[i] * De - D : 0;
-        if (split) {
-            sum[RESIM_M_SHORTFALL] += D - C;
-            sum[RESIM_M_STOCKPILE_RELEASE] += rel;
-            sum[RESIM_M_INVENTORY] += inv[i];
-            sum[RESIM_M_CONSUMPTION] += C;
-            sum[RESIM_M_SUBSTITUTED] += sub;
-        } else {
-            add_flows(sum, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i], sArr[i], rel, inv[i],
-                      C, sub);
-        }
-        if (m->by == RESIM_BY_STATUS)
-            add_flows(by_status[group[i]], D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i], pend[i],
-                      sArr[i], rel, inv[i], C, sub);
-        else if (m->by == RESIM_BY_IMPORTER)
-            add_flows(all + (1 + i) * RESIM_NMETRICS, D, sR[i], sAlt[i], sA[i], sAp[i], sRj[i],
-                      pend[i], sArr[i], rel, inv[i], C, sub);
-        if (substitutes) {
-            if (!(share[i] * De > 0))
-                continue; /* no potential demand: S stays */
-            /* fmin and fmax as comparisons: S, cap and the rates are finite. */
-            if (D > 0 && C / D < theta) {
-                const double up = S[i] + r12;
-                S[i] = up < cap ? up : cap;
-            } else {
-                const double down = S[i] - v12, low = down < cap ? down : cap;
-                S[i] = low > 0 ? low : 0;
-            }
-            s_any |= S[i] > 0;
-        }
-    }
+    const close_in cin = {sh, sD, sAv, sUn, qel, inv, S, sRel, sC, sSub};
+    const int s_any = pass_closing(n_act, &cin, De, Rel, sumUnmet, lv->subst_rate[x] / 12,
+                                   lv->subst_reversion[x] / 12, lv->subst_cap[x],
+                                   lv->subst_trigger, all_eligible, s_live, substitutes);
     if (substitutes)
         m->s_live[e] = (unsigned char)s_any;
+
+    /* The element's row: every metric summed over importers in table order. */
+    double sum[RESIM_NMETRICS] = {0};
+    for (size_t q = 0; q < n_act; q++) {
+        sum[RESIM_M_SHORTFALL] += sD[q] - sC[q]; /* exactly 0 when met */
+        sum[RESIM_M_DEMAND] += sD[q];
+        sum[RESIM_M_REQUIREMENT] += sR[q];
+        sum[RESIM_M_ALT_SUPPLY] += sAlt[q];
+        sum[RESIM_M_CHINA_APPLIED] += sA[q];
+        sum[RESIM_M_CHINA_APPROVED] += sAp[q];
+        sum[RESIM_M_CHINA_REJECTED] += sRj[q];
+        sum[RESIM_M_CHINA_PENDING] += pend[q];
+        sum[RESIM_M_CHINA_ARRIVALS] += sArr[q];
+        sum[RESIM_M_STOCKPILE_RELEASE] += sRel[q];
+        sum[RESIM_M_INVENTORY] += inv[q];
+        sum[RESIM_M_CONSUMPTION] += sC[q];
+        sum[RESIM_M_SUBSTITUTED] += sSub[q];
+    }
     memcpy(all, sum, sizeof sum);
-    if (m->by == RESIM_BY_STATUS)
-        memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
+    if (m->by != RESIM_BY_NONE) {
+        double by_status[RESIM_NSTATUSES][RESIM_NMETRICS] = {{0}};
+        const unsigned char *group = m->group_status != NULL ? m->group_status : m->status;
+        for (size_t q = 0; q < n_act; q++) {
+            const size_t i = act[q];
+            double *row = m->by == RESIM_BY_STATUS ? by_status[group[i]]
+                                                   : all + (1 + i) * RESIM_NMETRICS;
+            add_flows(row, sD[q], sR[q], sAlt[q], sA[q], sAp[q], sRj[q], pend[q], sArr[q],
+                      sRel[q], inv[q], sC[q], sSub[q]);
+        }
+        if (m->by == RESIM_BY_STATUS)
+            memcpy(all + RESIM_NMETRICS, by_status, sizeof by_status);
+    }
     for (size_t g = 0; g < G; g++)
         finish_row(all + g * RESIM_NMETRICS, Ae, *Ne);
 }
@@ -1244,8 +1465,10 @@ void resim_model_step(resim_model *m, double *out)
     const size_t E = m->E, G = m->G;
     apply_events(m, m->t); /* step 1 */
     list_process(m, m->t);
-    if (memcmp(m->status, m->status_cols, m->N) != 0)
+    if (memcmp(m->status, m->status_cols, m->N) != 0) {
         regroup_columns(m);
+        spread_status(m);
+    }
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
     for (size_t e = 0; e < E; e++) {
