@@ -514,6 +514,41 @@ static void test_seed_not_truncated(void **state)
     gsl_rng_free(r);
 }
 
+/* resim_rng_peek and resim_rng_advance give and skip exactly the uniforms
+ * gsl_rng_uniform would, from every position within a block, across many
+ * blocks, and interleaved with draws through GSL. */
+static void test_bulk_uniforms(void **state)
+{
+    (void)state;
+    gsl_rng *r = resim_rng_alloc(), *ref = resim_rng_alloc();
+    double u[1000];
+    for (size_t skip = 0; skip < 9; skip++)
+        for (size_t n = 0; n < 300; n += 1 + n / 3) {
+            resim_rng_reset(r, 99, skip, RESIM_STREAM_LOTS);
+            resim_rng_reset(ref, 99, skip, RESIM_STREAM_LOTS);
+            for (size_t k = 0; k < skip; k++)
+                (void)gsl_rng_uniform(r);
+            resim_rng_advance(ref, skip);
+            assert_int_equal(resim_rng_peek(ref, u, n), n);
+            for (size_t k = 0; k < n; k++)
+                assert_true(u[k] == gsl_rng_uniform(r));
+            resim_rng_advance(ref, n);
+            /* Both now stand at the same place: the next draws agree. */
+            assert_true(gsl_rng_uniform(ref) == gsl_rng_uniform(r));
+            assert_true(gsl_rng_get(ref) == gsl_rng_get(r));
+        }
+    /* A long peek (many blocks) and an advance past it. */
+    resim_rng_reset(r, 7, 3, RESIM_STREAM_LOTS);
+    resim_rng_reset(ref, 7, 3, RESIM_STREAM_LOTS);
+    resim_rng_peek(ref, u, 1000);
+    for (size_t k = 0; k < 1000; k++)
+        assert_true(u[k] == gsl_rng_uniform(r));
+    resim_rng_advance(ref, 1000);
+    assert_true(gsl_rng_uniform(ref) == gsl_rng_uniform(r));
+    gsl_rng_free(r);
+    gsl_rng_free(ref);
+}
+
 static void test_distributions(void **state)
 {
     (void)state;
@@ -678,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_few_lots_approved_binomially),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_seed_not_truncated),
+        cmocka_unit_test(test_bulk_uniforms),
         cmocka_unit_test(test_distributions),
         cmocka_unit_test(test_uncertain_scan_errors),
         cmocka_unit_test(test_list_process_by_exposure),

@@ -8,6 +8,7 @@
 #define RESIM_RNG_H
 
 #include <gsl/gsl_rng.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* What a stream is drawn for; each purpose of a replicate has its own. */
@@ -27,5 +28,16 @@ gsl_rng *resim_rng_alloc(void);
 
 /* Positions r at the start of the stream (seed, replicate, purpose). */
 void resim_rng_reset(gsl_rng *r, uint64_t seed, uint64_t replicate, resim_stream purpose);
+
+/* Whether r comes from resim_rng_alloc (and so can be read in bulk). */
+int resim_rng_bulk(const gsl_rng *r);
+
+/* The next n uniforms of r from resim_rng_alloc, exactly those n calls of
+ * gsl_rng_uniform would give, without advancing r; returns n. */
+size_t resim_rng_peek(const gsl_rng *r, double *u, size_t n);
+
+/* Advances r from resim_rng_alloc past n uniforms, exactly as n calls of
+ * gsl_rng_uniform would. */
+void resim_rng_advance(gsl_rng *r, size_t n);
 
 #endif

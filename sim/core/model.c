@@ -14,6 +14,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "resim/licensing.h"
+#include "resim/rng.h"
 
 #define RESIM_METRIC_NAME(id, name) name,
 const char *const resim_metric_names[RESIM_NMETRICS] = {RESIM_METRIC_LIST(RESIM_METRIC_NAME)};
@@ -103,6 +104,12 @@ struct resim_model {
     gsl_rng *lots_rng, *list_rng;
     double *ring_lots;       /* [E][K][N] like ring: lots to be decided */
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
+    /* The lot stream's next uniforms, read ahead in bulk when it comes from
+     * resim_rng_alloc: ubuf[upos..ulen) are still to be used, and the
+     * stream itself stands at ubuf[0] until lots_sync moves it on. */
+    int bulk;
+    size_t upos, ulen;
+    double ubuf[256];
 };
 
 /* Per-importer values of the element in hand, by q; S_REV is by column. */
@@ -220,6 +227,8 @@ void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists)
 {
     m->lots_rng = lots;
     m->list_rng = lists;
+    m->bulk = resim_rng_bulk(lots);
+    m->upos = m->ulen = 0;
 }
 
 void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx)
@@ -651,6 +660,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     }
     m->K = K;
     m->L1 = L1;
+    m->upos = m->ulen = 0; /* nothing read ahead of a new run's stream */
     memset(m->counts, 0, (K + 1) * sizeof *m->counts);
     m->sc = sc;
     m->t0 = m->t = -sc->warmup;
@@ -827,6 +837,51 @@ static void file_expected(double *ring, size_t N, size_t n, int ctrl, size_t slo
  * same distribution; the first costs a few steps per lot instead of a
  * binomial per bin.
  */
+/*
+ * The lot stream's uniforms (gsl_rng_uniform's), read ahead in bulk when
+ * the stream comes from resim_rng_alloc. One importer's draws take at most
+ * LOTS_UNIFORMS of them straight from ubuf, by a cursor the caller keeps in
+ * a local variable: lots_reserve makes sure they are there first. Where
+ * GSL draws from the stream itself, lots_gsl_begin moves the stream past
+ * the uniforms used and lots_gsl_end reads ahead again.
+ */
+#define LOTS_DIRECT 64   /* most lots of one filing drawn one by one */
+#define APPROVE_DIRECT 8 /* most lots of one decision approved one by one */
+#define LOTS_UNIFORMS (LOTS_DIRECT + 2 * APPROVE_DIRECT)
+
+static void lots_sync(resim_model *m)
+{
+    if (m->bulk && m->ulen > 0) {
+        resim_rng_advance(m->lots_rng, m->upos);
+        m->upos = m->ulen = 0;
+    }
+}
+
+static void lots_reserve(resim_model *m)
+{
+    if (m->bulk && m->ulen - m->upos < LOTS_UNIFORMS) {
+        lots_sync(m);
+        m->ulen = resim_rng_peek(m->lots_rng, m->ubuf, sizeof m->ubuf / sizeof m->ubuf[0]);
+    }
+}
+
+static inline double lots_uniform(const resim_model *m, size_t *up)
+{
+    return m->bulk ? m->ubuf[(*up)++] : gsl_rng_uniform(m->lots_rng);
+}
+
+static void lots_gsl_begin(resim_model *m, const size_t *up)
+{
+    m->upos = *up;
+    lots_sync(m);
+}
+
+static void lots_gsl_end(resim_model *m, size_t *up)
+{
+    lots_reserve(m);
+    *up = m->upos;
+}
+
 /* Number of lots of volume a (section 8), ceil(a / lot) within an unsigned
  * int. Between 0 and 4e9 the ceiling is the truncation, plus one when that
  * is below: exact, and without a libm call on targets with no rounding
@@ -842,28 +897,50 @@ static double lot_count(double a, double lot)
     return t < x ? t + 1 : t;
 }
 
-/* Most lots of one filing drawn one by one. */
-#define LOTS_DIRECT 64
+/*
+ * The bin a uniform u falls in: the first k in [0, nb] with u < cum[k].
+ * cum is nondecreasing and cum[nb] is above every uniform, so "cum[k] <= u"
+ * holds on a prefix, and its length is the count of bins before nb with
+ * cum[k] <= u: the same k as a scan from 0, counted without a branch that
+ * depends on u (a scan's exit is mispredicted about once a lot).
+ */
+static ALWAYS_INLINE size_t lot_bin(const double *cum, size_t nb, double u)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < nb; j++)
+        k += cum[j] <= u;
+    return k;
+}
 
-static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t e, size_t pos,
-                      double a, double lot)
+
+static ALWAYS_INLINE void file_lots(resim_model *m, size_t *up, double *ring, double *lots, int s, size_t e,
+                      size_t pos, double a, double lot)
 /* ring and lots: an importer's column; its month k is at k * N. */
 {
     if (a <= 0)
         return;
     const size_t K = m->K, N = m->N, first = m->kfirst[s][e], nbins = m->kend[s][e] - first;
     const double *w = m->kw[s][e] + first;
-    const double n = lot_count(a, lot);
+    /* At most one lot's volume is one lot (a / lot in (0, 1], and the
+     * bound keeps that quotient from underflowing to 0). */
+    const double n = a <= lot && a > lot * 0x1p-900 ? 1 : lot_count(a, lot);
+    if (n == 1) { /* one draw for the whole application */
+        const double *cum = m->kcum[s][e] + first;
+        const size_t k = lot_bin(cum, nbins, lots_uniform(m, up));
+        if (k < nbins) { /* bin nbins: decided after the horizon */
+            const size_t at = pos + k < K ? pos + k : pos + k - K;
+            ring[at * N] += a;
+            lots[at * N] += 1;
+        }
+        return;
+    }
     const double size = a / n;
     unsigned int *c = m->counts;
     if (n <= (double)(nbins + 1) && n <= LOTS_DIRECT) {
         const double *cum = m->kcum[s][e] + first;
         size_t touched[LOTS_DIRECT], nt = 0;
         for (unsigned int l = 0; l < (unsigned int)n; l++) {
-            const double u = gsl_rng_uniform(m->lots_rng);
-            size_t k = 0;
-            while (!(u < cum[k]))
-                k++;
+            const size_t k = lot_bin(cum, nbins, lots_uniform(m, up));
             if (k < nbins && c[k]++ == 0)
                 touched[nt++] = k; /* bin nbins: decided after the horizon */
         }
@@ -875,7 +952,9 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
         }
         return;
     }
+    lots_gsl_begin(m, up);
     gsl_ran_multinomial(m->lots_rng, nbins + 1, (unsigned int)n, w, c);
+    lots_gsl_end(m, up);
     for (size_t k = 0; k < nbins; k++) {
         if (c[k] > 0) {
             ring[pos * N] += c[k] * size;
@@ -895,18 +974,33 @@ static void file_lots(resim_model *m, double *ring, double *lots, int s, size_t 
  * uniform each, more as one binomial draw (the same distribution of the
  * number approved).
  */
-#define APPROVE_DIRECT 8
 
-static double approve(resim_model *m, double p, double dec, double nlots)
+static ALWAYS_INLINE double approve(resim_model *m, size_t *up, double p, double dec, double nlots)
 {
+    if (m->bulk && p > 0 && p < 1 && nlots <= APPROVE_DIRECT) {
+        /* The same trials as below, without a branch on the number of lots
+         * (which varies from month to month): up to APPROVE_DIRECT
+         * uniforms are compared (lots_reserve keeps them in ubuf) and
+         * the first nlots counted. */
+        const double *u = m->ubuf + *up;
+        unsigned int k = 0;
+        for (unsigned int j = 0; j < APPROVE_DIRECT; j++)
+            k += (j < nlots) & (u[j] < p);
+        *up += (size_t)nlots;
+        const double part = dec * (k / nlots);
+        return nlots > 0 ? part : p * dec;
+    }
     if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
         unsigned int k = 0;
-        if (nlots <= APPROVE_DIRECT)
+        if (nlots <= APPROVE_DIRECT) {
             for (unsigned int j = 0; j < (unsigned int)nlots; j++)
-                k += gsl_rng_uniform(m->lots_rng) < p;
-        else
+                k += lots_uniform(m, up) < p;
+        } else {
+            lots_gsl_begin(m, up);
             k = gsl_ran_binomial(m->lots_rng, p, (unsigned int)nlots);
-        return dec * (k / nlots);
+            lots_gsl_end(m, up);
+        }
+        return nlots == 1 ? dec * k : dec * (k / nlots); /* k / 1 is k */
     }
     return p * dec;
 }
@@ -1349,27 +1443,30 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
         for (size_t q = 0; q < n_act; q++) {
             const size_t c = col[q];
             const int s = stq[q];
+            lots_reserve(m);
+            size_t up = m->upos;
             if (!ctrl)
                 slot_row[c] += sA[q]; /* w[0] = 1: decided at once */
             else
-                file_lots(m, ringE + c, lotsE + c, s, e, first_pos[s], sRevq[q], lot);
+                file_lots(m, &up, ringE + c, lotsE + c, s, e, first_pos[s], sRevq[q], lot);
             const double nlots = slot_lots[c], dec = slot_row[c];
             slot_lots[c] = 0;
             slot_row[c] = 0;
             /* Section 9: the approval and the military ban of this element. */
             const double p = ctrl ? qappr[q] * (1 - ml[q] * ban) : 1;
-            double ap = approve(m, p, dec, nlots);
+            double ap = approve(m, &up, p, dec, nlots);
             double rj = dec - ap;
             const double gl = sGl[q];
             if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
                 const double n_gl = lot_count(gl, lot);
-                const double gl_appr = approve(m, 1 - ml[q] * ban, gl, n_gl);
+                const double gl_appr = approve(m, &up, 1 - ml[q] * ban, gl, n_gl);
                 ap += gl_appr;
                 rj += gl - gl_appr;
             }
             sDec[q] = dec;
             sAp[q] = ap;
             sRj[q] = rj;
+            m->upos = up;
         }
     }
     const decide_in din = {sDec, sRevq, qappr, ml, sGl, sAlt, sD, inv, qel,
@@ -1478,6 +1575,7 @@ void resim_model_step(resim_model *m, double *out)
         else
             element_month(m, e, all, 0);
     }
+    lots_sync(m);
     m->t++;
 }
 
