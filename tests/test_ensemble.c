@@ -457,6 +457,131 @@ static void test_few_lots_approved_binomially(void **state)
     close_ens(&x);
 }
 
+/*
+ * Each draw of the lot stream serves one purpose: a lot's decision month
+ * and whether it is approved are independent, and neither depends on a
+ * neighbouring importer's. One lot per importer filed in month 0 over a
+ * kernel of a few months, approval 0.4, 600 replicates: chi-square tests
+ * of independence (p > 0.001) of month and approval for the same lot and
+ * of one importer's approval and the next importer's month, the approval
+ * rate against 0.4, and the months against the kernel.
+ */
+static double independence_p(double tab[][2], size_t rows)
+{
+    /* Rows with fewer than 10 expected in a column are pooled into the next. */
+    double pooled[64][2] = {{0}}, col[2] = {0}, total = 0;
+    size_t n = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < 2; c++) {
+            col[c] += tab[r][c];
+            total += tab[r][c];
+        }
+    for (size_t r = 0; r < rows; r++) {
+        pooled[n][0] += tab[r][0];
+        pooled[n][1] += tab[r][1];
+        double row = pooled[n][0] + pooled[n][1];
+        if (row * col[0] / total >= 10 && row * col[1] / total >= 10)
+            n++;
+    }
+    if (n < rows && n > 0 && pooled[n][0] + pooled[n][1] > 0) { /* a small remainder joins the last */
+        pooled[n - 1][0] += pooled[n][0];
+        pooled[n - 1][1] += pooled[n][1];
+    }
+    assert_true(n >= 3);
+    double chi2 = 0;
+    for (size_t r = 0; r < n; r++) {
+        double row = pooled[r][0] + pooled[r][1];
+        for (int c = 0; c < 2; c++) {
+            double e = row * col[c] / total;
+            chi2 += (pooled[r][c] - e) * (pooled[r][c] - e) / e;
+        }
+    }
+    return gsl_cdf_chisq_Q(chi2, (double)(n - 1));
+}
+
+static void test_lot_draws_independent(void **state)
+{
+    (void)state;
+    ens x;
+    base(&x.ini);
+    const double p = 0.4, mu = 45, cv = 0.6;
+    char buf[32];
+    put_all(&x.ini, "approval", "0.4");
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(&x.ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(&x.ini, "delay_cv", buf);
+    put(&x.ini, "alt", "capacity_factor", "0");
+    put(&x.ini, "2025-02", "base_tpy.Dy", "0");
+    put(&x.ini, "scenario", "months", "12");
+    put(&x.ini, "stochastic", "lot_tonnes", "1e9"); /* one lot per filing */
+    open_ens(&x);
+    const size_t N = x.sc.n_importers, R = 600, T = x.T;
+    resim_error err = {0};
+    resim_worker *w = resim_worker_alloc(&x.data, &x.sc, RESIM_BY_IMPORTER, &err);
+    assert_non_null(w);
+    const size_t cells = x.sc.n_elements * (1 + N) * RESIM_NMETRICS;
+    double *out = calloc(T * cells, sizeof *out);
+    double same[16][2] = {{0}}, next[16][2] = {{0}}, months[16] = {0}, lots = 0, approved = 0;
+    int *month = malloc(N * sizeof *month), *yes = malloc(N * sizeof *yes);
+    for (uint64_t r = 0; r < R; r++) {
+        run_replicate(w, &x, 4242, r, out, NULL);
+        for (size_t i = 0; i < N; i++) {
+            month[i] = -1;
+            for (size_t t = 0; t < T && month[i] < 0; t++) {
+                const double *row = out + t * cells + (1 + i) * RESIM_NMETRICS;
+                if (row[RESIM_M_CHINA_APPROVED] + row[RESIM_M_CHINA_REJECTED] > 0) {
+                    month[i] = (int)t;
+                    yes[i] = row[RESIM_M_CHINA_APPROVED] > 0;
+                }
+            }
+            if (month[i] < 0)
+                continue; /* no filing, or decided after the horizon */
+            lots++;
+            approved += yes[i];
+            months[month[i]]++;
+            same[month[i]][yes[i]]++;
+        }
+        for (size_t i = 0; i + 1 < N; i++)
+            if (month[i] >= 0 && month[i + 1] >= 0)
+                next[month[i + 1]][yes[i]]++;
+    }
+    assert_true(lots >= 4 * (double)R);
+    if (fabs(approved / lots - p) > 5 * sqrt(p * (1 - p) / lots))
+        fail_msg("approval rate %.4g, want %.4g", approved / lots, p);
+    double p_same = independence_p(same, T), p_next = independence_p(next, T);
+    if (p_same < 0.001)
+        fail_msg("a lot's month and approval dependent: p = %.3g", p_same);
+    if (p_next < 0.001)
+        fail_msg("one importer's approval and the next one's month dependent: p = %.3g", p_next);
+    /* Months against the kernel (pooled to at least 5 expected). */
+    double w_k[64];
+    size_t first, end;
+    resim_licensing_kernel(mu, cv, T, w_k, &first, &end);
+    double norm = 0;
+    for (size_t k = first; k < end && k < T; k++)
+        norm += w_k[k];
+    double chi2 = 0, po = 0, pe = 0;
+    int dof = -1;
+    for (size_t k = 0; k < T; k++) {
+        po += months[k];
+        pe += k >= first && k < end ? lots * w_k[k] / norm : 0;
+        if (pe >= 5) {
+            chi2 += (po - pe) * (po - pe) / pe;
+            dof++;
+            po = pe = 0;
+        }
+    }
+    assert_true(dof >= 2);
+    if (gsl_cdf_chisq_Q(chi2, dof) < 0.001)
+        fail_msg("months against the kernel: chi-square %.3g on %d dof", chi2, dof);
+    free(month);
+    free(yes);
+    free(out);
+    resim_worker_free(w);
+    close_ens(&x);
+}
+
 /* A replicate depends on (seed, replicate) only: the same on another worker,
  * in another order; another seed gives other numbers. */
 static void test_streams(void **state)
@@ -711,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_lot_months_follow_kernel),
         cmocka_unit_test(test_few_lots_follow_kernel),
         cmocka_unit_test(test_few_lots_approved_binomially),
+        cmocka_unit_test(test_lot_draws_independent),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_seed_not_truncated),
         cmocka_unit_test(test_bulk_uniforms),

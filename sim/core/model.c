@@ -7,6 +7,7 @@
 #include "resim/model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 const char *const resim_metric_names[RESIM_NMETRICS] = {RESIM_METRIC_LIST(RESIM_METRIC_NAME)};
 #undef RESIM_METRIC_NAME
 
+/* Cells of a kernel's guide table (a power of 2, so u * GUIDE is exact). */
+#define GUIDE 64
+
 /* A cached kernel (docs/model.md section 4) for one review-delay setting. */
 typedef struct kentry {
     double mu, cv;
@@ -28,6 +32,9 @@ typedef struct kentry {
     double *cum; /* [end + 1] after w: the same, cumulated and normalised, for
                   * drawing one lot's month; the last category with mass is
                   * given 2, so every uniform draw lands in one */
+    uint32_t *guide; /* [GUIDE] after cum: guide[i], counted from first, is the
+                      * first bin with i / GUIDE < cum (where a search for a
+                      * uniform in [i / GUIDE, (i + 1) / GUIDE) may start) */
     int used;    /* needed by the run being set up */
 } kentry;
 
@@ -83,6 +90,7 @@ struct resim_model {
      * [kfirst, kend), then at kend the mass decided after the horizon. */
     const double *kw[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     const double *kcum[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
+    const uint32_t *kguide[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     size_t kfirst[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kend[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     double kmu[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS], kcv[RESIM_NSTATUSES][RESIM_MAX_ELEMENTS];
     double *xcover;          /* [E][N] by q: precautionary extra cover X, months (section 10) */
@@ -109,7 +117,8 @@ struct resim_model {
      * stream itself stands at ubuf[0] until lots_sync moves it on. */
     int bulk;
     size_t upos, ulen;
-    double ubuf[256];
+    double kfrac[9][9];      /* [n][k]: k / n for n, k <= APPROVE_DIRECT (0 for n = 0) */
+    double ubuf[1024];
 };
 
 /* Per-importer values of the element in hand, by q; S_REV is by column. */
@@ -229,6 +238,9 @@ void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists)
     m->list_rng = lists;
     m->bulk = resim_rng_bulk(lots);
     m->upos = m->ulen = 0;
+    for (unsigned int n = 0; n < 9; n++)
+        for (unsigned int k = 0; k < 9; k++)
+            m->kfrac[n][k] = n > 0 ? (double)k / n : 0;
 }
 
 void resim_model_set_warn(resim_model *m, resim_warn_fn fn, void *ctx)
@@ -293,7 +305,7 @@ static kentry *kernel_need(resim_model *m, double mu, double cv, size_t cap)
         }
         size_t first, end;
         resim_licensing_kernel(mu, cv, cap, m->kscratch, &first, &end);
-        double *w = malloc(2 * (end + 1) * sizeof *w);
+        double *w = malloc((2 * (end + 1) + GUIDE / 2) * sizeof *w);
         if (w == NULL)
             return NULL;
         double tail = 1;
@@ -313,8 +325,15 @@ static kentry *kernel_need(resim_model *m, double mu, double cv, size_t cap)
             acc += w[k];
             cum[k] = k >= last ? 2 : acc / norm;
         }
+        uint32_t *guide = (uint32_t *)(cum + end + 1);
+        size_t g = first;
+        for (size_t i = 0; i < GUIDE; i++) {
+            while (!((double)i / GUIDE < cum[g]))
+                g++;
+            guide[i] = (uint32_t)(g - first);
+        }
         e = &m->kc[m->nkc++];
-        *e = (kentry){mu, cv, cap, first, end, w, cum, 0};
+        *e = (kentry){mu, cv, cap, first, end, w, cum, guide, 0};
     }
     e->used = 1;
     return e;
@@ -382,6 +401,7 @@ static void refresh_kernels(resim_model *m)
                 continue; /* cannot happen: prepare_kernels walked the same timeline */
             m->kw[s][q] = e->w;
             m->kcum[s][q] = e->cum;
+            m->kguide[s][q] = e->guide;
             m->kfirst[s][q] = e->first;
             m->kend[s][q] = e->end;
             m->kmu[s][q] = mu;
@@ -848,6 +868,7 @@ static void file_expected(double *ring, size_t N, size_t n, int ctrl, size_t slo
 #define LOTS_DIRECT 64   /* most lots of one filing drawn one by one */
 #define APPROVE_DIRECT 8 /* most lots of one decision approved one by one */
 #define LOTS_UNIFORMS (LOTS_DIRECT + 2 * APPROVE_DIRECT)
+_Static_assert(APPROVE_DIRECT < 9, "kfrac holds k / n up to n = 8");
 
 static void lots_sync(resim_model *m)
 {
@@ -870,13 +891,13 @@ static inline double lots_uniform(const resim_model *m, size_t *up)
     return m->bulk ? m->ubuf[(*up)++] : gsl_rng_uniform(m->lots_rng);
 }
 
-static void lots_gsl_begin(resim_model *m, const size_t *up)
+static ALWAYS_INLINE void lots_gsl_begin(resim_model *m, const size_t *up)
 {
     m->upos = *up;
     lots_sync(m);
 }
 
-static void lots_gsl_end(resim_model *m, size_t *up)
+static ALWAYS_INLINE void lots_gsl_end(resim_model *m, size_t *up)
 {
     lots_reserve(m);
     *up = m->upos;
@@ -898,17 +919,16 @@ static double lot_count(double a, double lot)
 }
 
 /*
- * The bin a uniform u falls in: the first k in [0, nb] with u < cum[k].
- * cum is nondecreasing and cum[nb] is above every uniform, so "cum[k] <= u"
- * holds on a prefix, and its length is the count of bins before nb with
- * cum[k] <= u: the same k as a scan from 0, counted without a branch that
- * depends on u (a scan's exit is mispredicted about once a lot).
+ * The bin a uniform u falls in: the first k in [0, nb] with u < cum[k]
+ * (cum is nondecreasing and cum[nb] is above every uniform). The scan
+ * starts where the kernel's guide table says bins below cannot hold u, so
+ * it finds the same k as a scan from 0 in a step or two.
  */
-static ALWAYS_INLINE size_t lot_bin(const double *cum, size_t nb, double u)
+static ALWAYS_INLINE size_t lot_bin(const double *cum, const uint32_t *guide, double u)
 {
-    size_t k = 0;
-    for (size_t j = 0; j < nb; j++)
-        k += cum[j] <= u;
+    size_t k = guide[(size_t)(u * GUIDE)];
+    while (!(u < cum[k]))
+        k++;
     return k;
 }
 
@@ -926,7 +946,7 @@ static ALWAYS_INLINE void file_lots(resim_model *m, size_t *up, double *ring, do
     const double n = a <= lot && a > lot * 0x1p-900 ? 1 : lot_count(a, lot);
     if (n == 1) { /* one draw for the whole application */
         const double *cum = m->kcum[s][e] + first;
-        const size_t k = lot_bin(cum, nbins, lots_uniform(m, up));
+        const size_t k = lot_bin(cum, m->kguide[s][e], lots_uniform(m, up));
         if (k < nbins) { /* bin nbins: decided after the horizon */
             const size_t at = pos + k < K ? pos + k : pos + k - K;
             ring[at * N] += a;
@@ -940,7 +960,7 @@ static ALWAYS_INLINE void file_lots(resim_model *m, size_t *up, double *ring, do
         const double *cum = m->kcum[s][e] + first;
         size_t touched[LOTS_DIRECT], nt = 0;
         for (unsigned int l = 0; l < (unsigned int)n; l++) {
-            const size_t k = lot_bin(cum, nbins, lots_uniform(m, up));
+            const size_t k = lot_bin(cum, m->kguide[s][e], lots_uniform(m, up));
             if (k < nbins && c[k]++ == 0)
                 touched[nt++] = k; /* bin nbins: decided after the horizon */
         }
@@ -983,12 +1003,19 @@ static ALWAYS_INLINE double approve(resim_model *m, size_t *up, double p, double
          * uniforms are compared (lots_reserve keeps them in ubuf) and
          * the first nlots counted. */
         const double *u = m->ubuf + *up;
+        const unsigned int nl = (unsigned int)nlots;
         unsigned int k = 0;
-        for (unsigned int j = 0; j < APPROVE_DIRECT; j++)
-            k += (j < nlots) & (u[j] < p);
-        *up += (size_t)nlots;
-        const double part = dec * (k / nlots);
-        return nlots > 0 ? part : p * dec;
+        if (nl <= APPROVE_DIRECT / 2) { /* nearly always: half the comparisons */
+            for (unsigned int j = 0; j < APPROVE_DIRECT / 2; j++)
+                k += (j < nl) & (u[j] < p);
+        } else {
+            for (unsigned int j = 0; j < APPROVE_DIRECT; j++)
+                k += (j < nl) & (u[j] < p);
+        }
+        *up += nl;
+        /* k / nl from a table of the same quotients; with no lot nothing
+         * is decided (dec = 0), and dec * 0 is p * dec. */
+        return dec * m->kfrac[nl][k];
     }
     if (m->lots_rng != NULL && p > 0 && p < 1 && nlots > 0) {
         unsigned int k = 0;
@@ -1440,11 +1467,15 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
         /* Stochastic: filing, decision and approval per importer, in
          * table order, so the draws come in a fixed order. */
         const double lot = sc->lot_tonnes[x];
+        size_t up = m->upos;
         for (size_t q = 0; q < n_act; q++) {
+            if (m->bulk && m->ulen - up < LOTS_UNIFORMS) {
+                m->upos = up;
+                lots_reserve(m);
+                up = m->upos;
+            }
             const size_t c = col[q];
             const int s = stq[q];
-            lots_reserve(m);
-            size_t up = m->upos;
             if (!ctrl)
                 slot_row[c] += sA[q]; /* w[0] = 1: decided at once */
             else
@@ -1466,8 +1497,8 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
             sDec[q] = dec;
             sAp[q] = ap;
             sRj[q] = rj;
-            m->upos = up;
         }
+        m->upos = up;
     }
     const decide_in din = {sDec, sRevq, qappr, ml, sGl, sAlt, sD, inv, qel,
                            L1 > 1 ? m->trans + (e * L1 + tnext) * N : NULL,

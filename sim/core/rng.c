@@ -34,8 +34,18 @@ void resim_rng_reset(gsl_rng *r, uint64_t seed, uint64_t replicate, resim_stream
  */
 #define PEEK_BLOCKS 32
 
-static void philox_blocks(const resim_philox_state *st, unsigned long long n0, size_t nb,
-                          uint32_t out[4][PEEK_BLOCKS])
+/* Also compiled for AVX2 and picked at load time: integer arithmetic, the
+ * same words either way. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
+/* The uniforms of blocks n0 .. n0 + nb - 1, in the adapter's order (each
+ * block's last word first), divided by 2^32 as gsl_rng_uniform divides. */
+static CLONES void philox_blocks(const resim_philox_state *st, unsigned long long n0, size_t nb,
+                                 double *u)
 {
     uint32_t x0[PEEK_BLOCKS], x1[PEEK_BLOCKS], x2[PEEK_BLOCKS], x3[PEEK_BLOCKS];
     for (size_t j = 0; j < nb; j++) {
@@ -60,10 +70,10 @@ static void philox_blocks(const resim_philox_state *st, unsigned long long n0, s
         k1 += PHILOX_W32_1;
     }
     for (size_t j = 0; j < nb; j++) {
-        out[0][j] = x0[j];
-        out[1][j] = x1[j];
-        out[2][j] = x2[j];
-        out[3][j] = x3[j];
+        u[4 * j] = x3[j] / 4294967296.;
+        u[4 * j + 1] = x2[j] / 4294967296.;
+        u[4 * j + 2] = x1[j] / 4294967296.;
+        u[4 * j + 3] = x0[j] / 4294967296.;
     }
 }
 
@@ -74,15 +84,20 @@ size_t resim_rng_peek(const gsl_rng *r, double *u, size_t n)
     for (int e = st->elem; e > 0 && k < n; e--)
         u[k++] = st->r.v[e - 1] / 4294967296.;
     unsigned long long b = st->n;
-    uint32_t out[4][PEEK_BLOCKS];
+    double last[4 * PEEK_BLOCKS];
     while (k < n) {
-        size_t nb = (n - k + 3) / 4;
+        size_t nb = (n - k) / 4;
         nb = nb < PEEK_BLOCKS ? nb : PEEK_BLOCKS;
-        philox_blocks(st, b, nb, out);
-        for (size_t j = 0; j < nb; j++)
-            for (int w = 3; w >= 0 && k < n; w--)
-                u[k++] = out[w][j] / 4294967296.;
-        b += nb;
+        if (nb > 0) { /* whole blocks straight into u */
+            philox_blocks(st, b, nb, u + k);
+            k += 4 * nb;
+            b += nb;
+            continue;
+        }
+        philox_blocks(st, b, 1, last); /* part of one block */
+        for (size_t w = 0; k < n; w++)
+            u[k++] = last[w];
+        b++;
     }
     return k;
 }
