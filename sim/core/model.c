@@ -124,7 +124,7 @@ struct resim_model {
 /* Per-importer values of the element in hand, by q; S_REV is by column. */
 enum {
     S_D, S_R, S_ALT, S_FILED, S_APPR, S_REJ, S_ARR, S_AVAIL, S_UNMET, S_GL, S_REV, S_REVQ,
-    S_DEC, S_MIN, S_UNEL, S_REL, S_C, S_SUB, S_N
+    S_DEC, S_NLOTS, S_MIN, S_UNEL, S_REL, S_C, S_SUB, S_N
 };
 
 
@@ -1397,7 +1397,7 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
     double *sAp = SV(S_APPR), *sRj = SV(S_REJ), *sArr = SV(S_ARR), *sAv = SV(S_AVAIL);
     double *sUn = SV(S_UNMET), *sGl = SV(S_GL), *sRev = SV(S_REV), *sRevq = SV(S_REVQ);
     double *sDec = SV(S_DEC), *sMin = SV(S_MIN), *sUnel = SV(S_UNEL), *sRel = SV(S_REL);
-    double *sC = SV(S_C), *sSub = SV(S_SUB);
+    double *sC = SV(S_C), *sSub = SV(S_SUB), *sNl = SV(S_NLOTS);
 #undef SV
     const unsigned eligible = (unsigned)lv->stock_eligible;
     const int all_eligible = plain || eligible == ELIGIBLE_ALL;
@@ -1464,25 +1464,42 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
             sDec[q] = slot_row[col[q]];
         memset(slot_row, 0, n_act * sizeof *slot_row);
     } else {
-        /* Stochastic: filing, decision and approval per importer, in
-         * table order, so the draws come in a fixed order. */
+        /* Stochastic: every importer's filing draws, then every
+         * importer's approval draws, each in table order, so the draws
+         * come in a fixed order (docs/model.md section 8). Two passes
+         * rather than one loop: the stream's position then moves by
+         * counts known ahead, not by the lots a filing has just placed. */
         const double lot = sc->lot_tonnes[x];
         size_t up = m->upos;
+        if (!ctrl) {
+            for (size_t q = 0; q < n_act; q++)
+                slot_row[col[q]] += sA[q]; /* w[0] = 1: decided at once */
+        } else {
+            for (size_t q = 0; q < n_act; q++) {
+                if (m->bulk && m->ulen - up < LOTS_UNIFORMS) {
+                    m->upos = up;
+                    lots_reserve(m);
+                    up = m->upos;
+                }
+                const size_t c = col[q];
+                const int s = stq[q];
+                file_lots(m, &up, ringE + c, lotsE + c, s, e, first_pos[s], sRevq[q], lot);
+            }
+        }
+        /* What is decided this month, volume and lots, into q order. */
+        for (size_t q = 0; q < n_act; q++) {
+            sDec[q] = slot_row[col[q]];
+            sNl[q] = slot_lots[col[q]];
+        }
+        memset(slot_row, 0, n_act * sizeof *slot_row);
+        memset(slot_lots, 0, n_act * sizeof *slot_lots);
         for (size_t q = 0; q < n_act; q++) {
             if (m->bulk && m->ulen - up < LOTS_UNIFORMS) {
                 m->upos = up;
                 lots_reserve(m);
                 up = m->upos;
             }
-            const size_t c = col[q];
-            const int s = stq[q];
-            if (!ctrl)
-                slot_row[c] += sA[q]; /* w[0] = 1: decided at once */
-            else
-                file_lots(m, &up, ringE + c, lotsE + c, s, e, first_pos[s], sRevq[q], lot);
-            const double nlots = slot_lots[c], dec = slot_row[c];
-            slot_lots[c] = 0;
-            slot_row[c] = 0;
+            const double nlots = sNl[q], dec = sDec[q];
             /* Section 9: the approval and the military ban of this element. */
             const double p = ctrl ? qappr[q] * (1 - ml[q] * ban) : 1;
             double ap = approve(m, &up, p, dec, nlots);
@@ -1494,7 +1511,6 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
                 ap += gl_appr;
                 rj += gl - gl_appr;
             }
-            sDec[q] = dec;
             sAp[q] = ap;
             sRj[q] = rj;
         }
