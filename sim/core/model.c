@@ -918,6 +918,13 @@ static double lot_count(double a, double lot)
     return t < x ? t + 1 : t;
 }
 
+/* lot_count(a, lot) without a division for at most one lot's volume: one
+ * lot (a / lot is in (0, 1]; the lower bound keeps it from underflowing). */
+static inline double lots_of(double a, double lot)
+{
+    return a <= lot && a > lot * 0x1p-900 ? 1 : lot_count(a, lot);
+}
+
 /*
  * The bin a uniform u falls in: the first k in [0, nb] with u < cum[k]
  * (cum is nondecreasing and cum[nb] is above every uniform). The scan
@@ -941,9 +948,7 @@ static ALWAYS_INLINE void file_lots(resim_model *m, size_t *up, double *ring, do
         return;
     const size_t K = m->K, N = m->N, first = m->kfirst[s][e], nbins = m->kend[s][e] - first;
     const double *w = m->kw[s][e] + first;
-    /* At most one lot's volume is one lot (a / lot in (0, 1], and the
-     * bound keeps that quotient from underflowing to 0). */
-    const double n = a <= lot && a > lot * 0x1p-900 ? 1 : lot_count(a, lot);
+    const double n = lots_of(a, lot);
     if (n == 1) { /* one draw for the whole application */
         const double *cum = m->kcum[s][e] + first;
         const size_t k = lot_bin(cum, m->kguide[s][e], lots_uniform(m, up));
@@ -1506,7 +1511,7 @@ static void element_month(resim_model *m, size_t e, double *all, const int plain
             double rj = dec - ap;
             const double gl = sGl[q];
             if (gl_on && gl > 0) { /* decided at once; the military ban applies, approval not */
-                const double n_gl = lot_count(gl, lot);
+                const double n_gl = lots_of(gl, lot);
                 const double gl_appr = approve(m, &up, 1 - ml[q] * ban, gl, n_gl);
                 ap += gl_appr;
                 rj += gl - gl_appr;
