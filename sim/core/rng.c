@@ -44,8 +44,8 @@ void resim_rng_reset(gsl_rng *r, uint64_t seed, uint64_t replicate, resim_stream
 
 /* The uniforms of blocks n0 .. n0 + nb - 1, in the adapter's order (each
  * block's last word first), divided by 2^32 as gsl_rng_uniform divides. */
-static CLONES void philox_blocks(const resim_philox_state *st, unsigned long long n0, size_t nb,
-                                 double *u)
+static CLONES void philox_blocks_c(const resim_philox_state *st, unsigned long long n0,
+                                   size_t nb, double *u)
 {
     uint32_t x0[PEEK_BLOCKS], x1[PEEK_BLOCKS], x2[PEEK_BLOCKS], x3[PEEK_BLOCKS];
     for (size_t j = 0; j < nb; j++) {
@@ -76,6 +76,90 @@ static CLONES void philox_blocks(const resim_philox_state *st, unsigned long lon
         u[4 * j + 3] = x0[j] / 4294967296.;
     }
 }
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+
+/*
+ * The same blocks with AVX-512, eight at a time: each 32-bit word in a
+ * 64-bit lane, so that one vpmuludq makes eight of a round's 32 x 32 ->
+ * 64-bit products, and the ten rounds stay in registers. A word w becomes
+ * w / 2^32 as the double whose bits are those of 2^52 or'ed with w (that is
+ * 2^52 + w), minus 2^52, times 2^-32: every step exact, so the same doubles
+ * as the division. The words are philox_blocks_c's (test_bulk_uniforms
+ * compares the uniforms with GSL's on every machine that runs it).
+ */
+/* Four blocks' words (one block per lane of each of w3 .. w0) stored as
+ * four blocks in order, each's last word first. */
+__attribute__((target("avx512f"))) static inline void store_blocks4(double *v, __m256d w3,
+                                                                   __m256d w2, __m256d w1,
+                                                                   __m256d w0)
+{
+    const __m256d a = _mm256_unpacklo_pd(w3, w2), b = _mm256_unpackhi_pd(w3, w2);
+    const __m256d c = _mm256_unpacklo_pd(w1, w0), e = _mm256_unpackhi_pd(w1, w0);
+    _mm256_storeu_pd(v, _mm256_permute2f128_pd(a, c, 0x20));
+    _mm256_storeu_pd(v + 4, _mm256_permute2f128_pd(b, e, 0x20));
+    _mm256_storeu_pd(v + 8, _mm256_permute2f128_pd(a, c, 0x31));
+    _mm256_storeu_pd(v + 12, _mm256_permute2f128_pd(b, e, 0x31));
+}
+
+__attribute__((target("avx512f"))) static void
+philox_blocks_avx512(const resim_philox_state *st, unsigned long long n0, size_t nb, double *u)
+{
+    const __m512i m0 = _mm512_set1_epi64(PHILOX_M4x32_0), m1 = _mm512_set1_epi64(PHILOX_M4x32_1);
+    const __m512i low = _mm512_set1_epi64(0xffffffff);
+    const __m512i magic = _mm512_set1_epi64(0x4330000000000000); /* the bits of 2^52 */
+    const __m512d two52 = _mm512_set1_pd(0x1p52), scale = _mm512_set1_pd(0x1p-32);
+    const uint32_t c3 = st->ctr.v[3];
+    size_t j = 0;
+    for (; j + 8 <= nb; j += 8) {
+        __m512i x0 = _mm512_set1_epi64(st->ctr.v[0]), x1 = _mm512_set1_epi64(st->ctr.v[1]);
+        __m512i x2 = _mm512_set1_epi64(st->ctr.v[2]);
+        long long w3[8];
+        for (unsigned int l = 0; l < 8; l++)
+            w3[l] = (long long)(c3 | (uint32_t)(n0 + j + l));
+        __m512i x3 = _mm512_loadu_si512(w3);
+        uint32_t k0 = st->key.v[0], k1 = st->key.v[1];
+        for (int round = 0; round < 10; round++) {
+            const __m512i p0 = _mm512_mul_epu32(x0, m0), p1 = _mm512_mul_epu32(x2, m1);
+            const __m512i y0 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p1, 32), x1),
+                                                _mm512_set1_epi64(k0));
+            const __m512i y2 = _mm512_xor_si512(_mm512_xor_si512(_mm512_srli_epi64(p0, 32), x3),
+                                                _mm512_set1_epi64(k1));
+            x0 = y0;
+            x1 = _mm512_and_si512(p1, low);
+            x2 = y2;
+            x3 = _mm512_and_si512(p0, low);
+            k0 += PHILOX_W32_0;
+            k1 += PHILOX_W32_1;
+        }
+        const __m512d d[4] = {
+            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x3, magic)), two52), scale),
+            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x2, magic)), two52), scale),
+            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x1, magic)), two52), scale),
+            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x0, magic)), two52), scale)};
+        /* Blocks j .. j + 3, then j + 4 .. j + 7: their (w3, w2, w1, w0) in order. */
+        store_blocks4(u + 4 * j, _mm512_extractf64x4_pd(d[0], 0), _mm512_extractf64x4_pd(d[1], 0),
+                      _mm512_extractf64x4_pd(d[2], 0), _mm512_extractf64x4_pd(d[3], 0));
+        store_blocks4(u + 4 * j + 16, _mm512_extractf64x4_pd(d[0], 1),
+                      _mm512_extractf64x4_pd(d[1], 1), _mm512_extractf64x4_pd(d[2], 1),
+                      _mm512_extractf64x4_pd(d[3], 1));
+    }
+    if (j < nb)
+        philox_blocks_c(st, n0 + j, nb - j, u + 4 * j);
+}
+
+static void philox_blocks(const resim_philox_state *st, unsigned long long n0, size_t nb,
+                          double *u)
+{
+    if (__builtin_cpu_supports("avx512f"))
+        philox_blocks_avx512(st, n0, nb, u);
+    else
+        philox_blocks_c(st, n0, nb, u);
+}
+#else
+#define philox_blocks philox_blocks_c
+#endif
 
 size_t resim_rng_peek(const gsl_rng *r, double *u, size_t n)
 {
