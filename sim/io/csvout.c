@@ -25,7 +25,7 @@
  * only calls unlink, signal and raise (async-signal-safe).
  */
 #define TMP_SLOTS 256
-static char tmp_name[TMP_SLOTS][1100];
+static char tmp_name[TMP_SLOTS][1200]; /* as long as the longest name kept (a backup's) */
 static volatile sig_atomic_t tmp_on[TMP_SLOTS];
 static int handlers_installed;
 static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
