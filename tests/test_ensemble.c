@@ -651,13 +651,16 @@ static void test_bulk_uniforms(void **state)
         for (size_t n = 0; n < 300; n += 1 + n / 3) {
             resim_rng_reset(r, 99, skip, RESIM_STREAM_LOTS);
             resim_rng_reset(ref, 99, skip, RESIM_STREAM_LOTS);
+            assert_true(resim_rng_position(r) == 0);
             for (size_t k = 0; k < skip; k++)
                 (void)gsl_rng_uniform(r);
             resim_rng_advance(ref, skip);
+            assert_true(resim_rng_position(r) == skip && resim_rng_position(ref) == skip);
             assert_int_equal(resim_rng_peek(ref, u, n), n);
             for (size_t k = 0; k < n; k++)
                 assert_true(u[k] == gsl_rng_uniform(r));
             resim_rng_advance(ref, n);
+            assert_true(resim_rng_position(ref) == skip + n && resim_rng_position(r) == skip + n);
             /* Both now stand at the same place: the next draws agree. */
             assert_true(gsl_rng_uniform(ref) == gsl_rng_uniform(r));
             assert_true(gsl_rng_get(ref) == gsl_rng_get(r));

@@ -40,4 +40,7 @@ size_t resim_rng_peek(const gsl_rng *r, double *u, size_t n);
  * gsl_rng_uniform would. */
 void resim_rng_advance(gsl_rng *r, size_t n);
 
+/* How many uniforms r from resim_rng_alloc has given since its reset. */
+uint64_t resim_rng_position(const gsl_rng *r);
+
 #endif

@@ -118,9 +118,10 @@ struct resim_model {
     unsigned int *counts;    /* [K+1]: lots per kernel bin of one filing */
     /* The lot stream's next uniforms, read ahead in bulk when it comes from
      * resim_rng_alloc: ubuf[upos..ulen) are still to be used, and the
-     * stream itself stands at ubuf[0] until lots_sync moves it on. */
+     * stream itself stands at ubuf[ubase] until lots_sync moves it on. */
     int bulk;
-    size_t upos, ulen;
+    size_t upos, ulen, ubase;
+    uint64_t gsl_from;       /* the stream's position when GSL began to draw */
     double kfrac[9][9];      /* [n][k]: k / n for n, k <= APPROVE_DIRECT (0 for n = 0) */
     double ubuf[1024];
 };
@@ -241,7 +242,7 @@ void resim_model_set_random(resim_model *m, gsl_rng *lots, gsl_rng *lists)
     m->lots_rng = lots;
     m->list_rng = lists;
     m->bulk = resim_rng_bulk(lots);
-    m->upos = m->ulen = 0;
+    m->upos = m->ulen = m->ubase = 0;
     for (unsigned int n = 0; n < 9; n++)
         for (unsigned int k = 0; k < 9; k++)
             m->kfrac[n][k] = n > 0 ? (double)k / n : 0;
@@ -684,7 +685,7 @@ int resim_model_init(resim_model *m, const resim_scenario *sc, resim_error *err)
     }
     m->K = K;
     m->L1 = L1;
-    m->upos = m->ulen = 0; /* nothing read ahead of a new run's stream */
+    m->upos = m->ulen = m->ubase = 0; /* nothing read ahead of a new run's stream */
     memset(m->counts, 0, (K + 1) * sizeof *m->counts);
     m->sc = sc;
     m->t0 = m->t = -sc->warmup;
@@ -867,7 +868,8 @@ static void file_expected(double *ring, size_t N, size_t n, int ctrl, size_t slo
  * LOTS_UNIFORMS of them straight from ubuf, by a cursor the caller keeps in
  * a local variable: lots_reserve makes sure they are there first. Where
  * GSL draws from the stream itself, lots_gsl_begin moves the stream past
- * the uniforms used and lots_gsl_end reads ahead again.
+ * the uniforms used, and lots_gsl_end skips in ubuf those GSL drew (what
+ * was read ahead beyond them is still the stream's next).
  */
 #define LOTS_DIRECT 64   /* most lots of one filing drawn one by one */
 #define APPROVE_DIRECT 8 /* most lots of one decision approved one by one */
@@ -876,9 +878,9 @@ _Static_assert(APPROVE_DIRECT < 9, "kfrac holds k / n up to n = 8");
 
 static void lots_sync(resim_model *m)
 {
-    if (m->bulk && m->ulen > 0) {
-        resim_rng_advance(m->lots_rng, m->upos);
-        m->upos = m->ulen = 0;
+    if (m->bulk && m->upos > m->ubase) {
+        resim_rng_advance(m->lots_rng, m->upos - m->ubase);
+        m->ubase = m->upos;
     }
 }
 
@@ -887,6 +889,7 @@ static void lots_reserve(resim_model *m)
     if (m->bulk && m->ulen - m->upos < LOTS_UNIFORMS) {
         lots_sync(m);
         m->ulen = resim_rng_peek(m->lots_rng, m->ubuf, sizeof m->ubuf / sizeof m->ubuf[0]);
+        m->upos = m->ubase = 0;
     }
 }
 
@@ -899,10 +902,19 @@ static ALWAYS_INLINE void lots_gsl_begin(resim_model *m, const size_t *up)
 {
     m->upos = *up;
     lots_sync(m);
+    if (m->bulk)
+        m->gsl_from = resim_rng_position(m->lots_rng);
 }
 
 static ALWAYS_INLINE void lots_gsl_end(resim_model *m, size_t *up)
 {
+    if (m->bulk) {
+        const uint64_t drawn = resim_rng_position(m->lots_rng) - m->gsl_from;
+        if (drawn <= m->ulen - m->upos)
+            m->upos = m->ubase = m->upos + (size_t)drawn;
+        else
+            m->upos = m->ubase = m->ulen; /* past what was read ahead */
+    }
     lots_reserve(m);
     *up = m->upos;
 }

@@ -186,6 +186,12 @@ size_t resim_rng_peek(const gsl_rng *r, double *u, size_t n)
     return k;
 }
 
+uint64_t resim_rng_position(const gsl_rng *r)
+{
+    const resim_philox_state *st = r->state;
+    return 4 * (uint64_t)st->n - (uint64_t)st->elem;
+}
+
 void resim_rng_advance(gsl_rng *r, size_t n)
 {
     resim_philox_state *st = r->state;
