@@ -52,6 +52,41 @@ static void put_all(resim_ini *ini, const char *lever, const char *value)
     }
 }
 
+/* Sets the review-delay kernel (mean days, coefficient of variation) of every status. */
+static void put_kernel(resim_ini *ini, double mu, double cv)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%g", mu);
+    put_all(ini, "delay_mean_days", buf);
+    snprintf(buf, sizeof buf, "%g", cv);
+    put_all(ini, "delay_cv", buf);
+}
+
+/*
+ * Chi-square goodness of fit of counts[0 .. T) to total * w[k] / norm for k
+ * in [first, end) (0 elsewhere), bins pooled until each expects at least 5.
+ * Returns the p-value; *dof and *seen (the counts' sum) for the caller's
+ * checks.
+ */
+static double kernel_fit_p(const double *counts, size_t T, double total, const double *w,
+                           size_t first, size_t end, double norm, int *dof, double *seen)
+{
+    double chi2 = 0, po = 0, pe = 0;
+    *dof = -1;
+    *seen = 0;
+    for (size_t k = 0; k < T; k++) {
+        po += counts[k];
+        pe += k >= first && k < end ? total * w[k] / norm : 0;
+        *seen += counts[k];
+        if (pe >= 5) {
+            chi2 += (po - pe) * (po - pe) / pe;
+            (*dof)++;
+            po = pe = 0;
+        }
+    }
+    return *dof > 0 ? gsl_cdf_chisq_Q(chi2, *dof) : 0;
+}
+
 /* Base scenario: Dy and Tb over 14 months, Dy controlled. */
 static void base(resim_ini *ini)
 {
@@ -223,10 +258,7 @@ static void test_lot_months_follow_kernel(void **state)
     const double mu = 83.7, cv = 0.62, lot = 0.013;
     char buf[32];
     put_all(&x.ini, "approval", "1");
-    snprintf(buf, sizeof buf, "%g", mu);
-    put_all(&x.ini, "delay_mean_days", buf);
-    snprintf(buf, sizeof buf, "%g", cv);
-    put_all(&x.ini, "delay_cv", buf);
+    put_kernel(&x.ini, mu, cv);
     snprintf(buf, sizeof buf, "%g", lot);
     put(&x.ini, "stochastic", "lot_tonnes", buf);
     put(&x.ini, "alt", "capacity_factor", "0");
@@ -260,25 +292,12 @@ static void test_lot_months_follow_kernel(void **state)
     double size = applied0 / total_lots;
     for (size_t t = 0; t < x.T && t < 64; t++)
         counts[t] = out[t * x.cells + RESIM_M_CHINA_APPROVED] / size;
-    double chi2 = 0, seen = 0;
-    int dof = -1;
-    double pooled_obs = 0, pooled_exp = 0;
-    for (size_t k = 0; k < x.T; k++) {
-        double expct = k >= first && k < end ? total_lots * w_k[k] : 0;
-        pooled_obs += counts[k];
-        pooled_exp += expct;
-        seen += counts[k];
-        if (pooled_exp >= 5) { /* pool bins until each expects at least 5 */
-            chi2 += (pooled_obs - pooled_exp) * (pooled_obs - pooled_exp) / pooled_exp;
-            dof++;
-            pooled_obs = pooled_exp = 0;
-        }
-    }
+    int dof;
+    double seen, p = kernel_fit_p(counts, x.T, total_lots, w_k, first, end, 1, &dof, &seen);
     assert_true(dof >= 3);
     assert_true(fabs(seen - total_lots) < 1e-6 * total_lots); /* all decided in the horizon */
-    double p = gsl_cdf_chisq_Q(chi2, dof);
     if (p < 0.001)
-        fail_msg("chi-square %.3g on %d dof, p = %.3g", chi2, dof, p);
+        fail_msg("months against the kernel: %d dof, p = %.3g", dof, p);
     resim_worker_free(w);
     free(out);
     close_ens(&x);
@@ -301,10 +320,7 @@ static void test_few_lots_follow_kernel(void **state)
     const double mu = 83.7, cv = 0.62;
     char buf[32];
     put_all(&x.ini, "approval", "1");
-    snprintf(buf, sizeof buf, "%g", mu);
-    put_all(&x.ini, "delay_mean_days", buf);
-    snprintf(buf, sizeof buf, "%g", cv);
-    put_all(&x.ini, "delay_cv", buf);
+    put_kernel(&x.ini, mu, cv);
     put(&x.ini, "alt", "capacity_factor", "0");
     put(&x.ini, "2025-02", "base_tpy.Dy", "0");
     put(&x.ini, "scenario", "months", "24");
@@ -329,10 +345,7 @@ static void test_few_lots_follow_kernel(void **state)
     close_ens(&x);
     base(&x.ini);
     put_all(&x.ini, "approval", "1");
-    snprintf(buf, sizeof buf, "%g", mu);
-    put_all(&x.ini, "delay_mean_days", buf);
-    snprintf(buf, sizeof buf, "%g", cv);
-    put_all(&x.ini, "delay_cv", buf);
+    put_kernel(&x.ini, mu, cv);
     put(&x.ini, "alt", "capacity_factor", "0");
     put(&x.ini, "2025-02", "base_tpy.Dy", "0");
     put(&x.ini, "scenario", "months", "24");
@@ -373,24 +386,13 @@ static void test_few_lots_follow_kernel(void **state)
             }
         }
     }
-    double total = per_rep * (double)R, chi2 = 0, seen = 0, pooled_obs = 0, pooled_exp = 0;
-    int dof = -1;
-    for (size_t k = 0; k < x.T; k++) {
-        double expct = k >= first && k < end ? total * w_k[k] : 0;
-        pooled_obs += counts[k];
-        pooled_exp += expct;
-        seen += counts[k];
-        if (pooled_exp >= 5) {
-            chi2 += (pooled_obs - pooled_exp) * (pooled_obs - pooled_exp) / pooled_exp;
-            dof++;
-            pooled_obs = pooled_exp = 0;
-        }
-    }
+    double total = per_rep * (double)R, seen;
+    int dof;
+    double p = kernel_fit_p(counts, x.T, total, w_k, first, end, 1, &dof, &seen);
     assert_true(dof >= 3);
     assert_true(fabs(seen - total) < 1e-6 * total);
-    double p = gsl_cdf_chisq_Q(chi2, dof);
     if (p < 0.001)
-        fail_msg("chi-square %.3g on %d dof, p = %.3g", chi2, dof, p);
+        fail_msg("months against the kernel: %d dof, p = %.3g", dof, p);
     /* One bin's count per replicate: binomial(per_rep, w) variance, within
      * what 600 replicates can tell apart (the sample variance's relative
      * standard error is about sqrt(2 / R), some 6 %; 4 of them allowed). */
@@ -505,12 +507,8 @@ static void test_lot_draws_independent(void **state)
     ens x;
     base(&x.ini);
     const double p = 0.4, mu = 45, cv = 0.6;
-    char buf[32];
     put_all(&x.ini, "approval", "0.4");
-    snprintf(buf, sizeof buf, "%g", mu);
-    put_all(&x.ini, "delay_mean_days", buf);
-    snprintf(buf, sizeof buf, "%g", cv);
-    put_all(&x.ini, "delay_cv", buf);
+    put_kernel(&x.ini, mu, cv);
     put(&x.ini, "alt", "capacity_factor", "0");
     put(&x.ini, "2025-02", "base_tpy.Dy", "0");
     put(&x.ini, "scenario", "months", "12");
@@ -558,23 +556,14 @@ static void test_lot_draws_independent(void **state)
     double w_k[64];
     size_t first, end;
     resim_licensing_kernel(mu, cv, T, w_k, &first, &end);
-    double norm = 0;
+    double norm = 0, seen;
     for (size_t k = first; k < end && k < T; k++)
         norm += w_k[k];
-    double chi2 = 0, po = 0, pe = 0;
-    int dof = -1;
-    for (size_t k = 0; k < T; k++) {
-        po += months[k];
-        pe += k >= first && k < end ? lots * w_k[k] / norm : 0;
-        if (pe >= 5) {
-            chi2 += (po - pe) * (po - pe) / pe;
-            dof++;
-            po = pe = 0;
-        }
-    }
+    int dof;
+    const double p_months = kernel_fit_p(months, T, lots, w_k, first, end, norm, &dof, &seen);
     assert_true(dof >= 2);
-    if (gsl_cdf_chisq_Q(chi2, dof) < 0.001)
-        fail_msg("months against the kernel: chi-square %.3g on %d dof", chi2, dof);
+    if (p_months < 0.001)
+        fail_msg("months against the kernel: %d dof, p = %.3g", dof, p_months);
     free(month);
     free(yes);
     free(out);
