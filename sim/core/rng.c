@@ -1,4 +1,5 @@
-/* rng.c - Philox-4x32-10 streams through Random123's GSL adapter. */
+/* rng.c - Philox-4x32-10 streams through Random123's GSL adapter, and their
+ * uniforms read in bulk. */
 #include "resim/rng.h"
 
 #include <Random123/philox.h>
@@ -80,15 +81,6 @@ static CLONES void philox_blocks_c(const resim_philox_state *st, unsigned long l
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
 
-/*
- * The same blocks with AVX-512, eight at a time: each 32-bit word in a
- * 64-bit lane, so that one vpmuludq makes eight of a round's 32 x 32 ->
- * 64-bit products, and the ten rounds stay in registers. A word w becomes
- * w / 2^32 as the double whose bits are those of 2^52 or'ed with w (that is
- * 2^52 + w), minus 2^52, times 2^-32: every step exact, so the same doubles
- * as the division. The words are philox_blocks_c's (test_bulk_uniforms
- * compares the uniforms with GSL's on every machine that runs it).
- */
 /* Four blocks' words (one block per lane of each of w3 .. w0) stored as
  * four blocks in order, each's last word first. */
 __attribute__((target("avx512f"))) static inline void store_blocks4(double *v, __m256d w3,
@@ -103,6 +95,15 @@ __attribute__((target("avx512f"))) static inline void store_blocks4(double *v, _
     _mm256_storeu_pd(v + 12, _mm256_permute2f128_pd(b, e, 0x31));
 }
 
+/*
+ * The same blocks with AVX-512, eight at a time: each 32-bit word in a
+ * 64-bit lane, so that one vpmuludq makes eight of a round's 32 x 32 ->
+ * 64-bit products, and the ten rounds stay in registers. A word w becomes
+ * w / 2^32 as the double whose bits are those of 2^52 or'ed with w (that is
+ * 2^52 + w), minus 2^52, times 2^-32: every step exact, so the same doubles
+ * as the division. The words are philox_blocks_c's (test_bulk_uniforms
+ * compares the uniforms with GSL's on every machine that runs it).
+ */
 __attribute__((target("avx512f"))) static void
 philox_blocks_avx512(const resim_philox_state *st, unsigned long long n0, size_t nb, double *u)
 {
