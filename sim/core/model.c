@@ -1419,7 +1419,7 @@ static double sum_in_order(const double *x, size_t n)
  * `all`. With `plain`, no version-2 mechanism acts on the element this
  * month (element_plain): the passes run without the version-2 arithmetic.
  */
-static void element_month(resim_model *m, size_t e, double *all, const int plain)
+static void element_month(resim_model *m, size_t e, double *all, int plain)
 {
     const resim_scenario *sc = m->sc;
     const resim_levers *lv = &m->lv;
@@ -1655,13 +1655,8 @@ void resim_model_step(resim_model *m, double *out)
     }
     refresh_kernels(m);
     memset(out, 0, E * G * RESIM_NMETRICS * sizeof *out);
-    for (size_t e = 0; e < E; e++) {
-        double *all = out + e * G * RESIM_NMETRICS;
-        if (element_plain(m, e))
-            element_month(m, e, all, 1);
-        else
-            element_month(m, e, all, 0);
-    }
+    for (size_t e = 0; e < E; e++)
+        element_month(m, e, out + e * G * RESIM_NMETRICS, element_plain(m, e));
     lots_sync(m);
     m->t++;
 }
