@@ -253,8 +253,13 @@ bad=$(printf 'o\377\376.csv')
 check "non-UTF-8 output name: sidecar is valid JSON" valid_json "$O/$bad.json"
 check "non-UTF-8 bytes become U+FFFD" grep -q "$(printf '\357\277\275')" "$O/$bad.json"
 "$bin" run "$S" --set "scenario.name=caf$(printf '\351')" -o "$O/c.csv" >"$work/out" 2>"$work/err"
-check "non-UTF-8 --set value: valid JSON or refused" \
-    bash -c "[ ! -e '$O/c.csv.json' ] || $py -c 'import json; json.load(open(\"$O/c.csv.json\", encoding=\"utf-8\"))'"
+rc=$?
+check "non-UTF-8 --set value refused: exit 2, one line naming the key, no output" \
+    test "$rc" = 2 -a "$(wc -l <"$work/err")" = 1 -a ! -e "$O/c.csv" -a ! -e "$O/c.csv.json"
+check "non-UTF-8 --set value: the message names [scenario] name" grep -q '\[scenario\] name: the value is not UTF-8 text' "$work/err"
+"$bin" run "$S" --set "scen$(printf '\351')rio.name=x" -o "$O/c.csv" >"$work/out" 2>"$work/err"
+rc=$?
+check "non-UTF-8 --set key refused (exit 2)" test "$rc" = 2 -a ! -e "$O/c.csv"
 
 # ---------------------------------------------------------------- readers
 fresh

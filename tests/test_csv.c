@@ -21,6 +21,7 @@
 #include "resim/csvout.h"
 #include "resim/csvread.h"
 #include "resim/sidecar.h"
+#include "resim/utf8.h"
 
 static char tmp[256];
 

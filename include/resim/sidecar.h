@@ -15,8 +15,6 @@
 int resim_sha256_file(const char *path, char hex[65], resim_error *err);
 /* Hex SHA-256 of n bytes in memory. */
 void resim_sha256_hex(const void *data, size_t n, char hex[65]);
-/* 1 if the n bytes at s are valid UTF-8 (no overlong forms or surrogates). */
-int resim_utf8_valid(const char *s, size_t n);
 
 /* Writes s as a JSON string literal (through jansson); each byte that is not
  * valid UTF-8 becomes U+FFFD. */

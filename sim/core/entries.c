@@ -1,5 +1,6 @@
 /* entries.c - raw scenario entries in memory: look up, override, copy. */
 #include "resim/ini.h"
+#include "resim/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,14 @@ int resim_ini_set(resim_ini *ini, const char *assignment, resim_error *err)
     if (*section == '\0' || *key == '\0')
         return resim_error_set(err, RESIM_EUSAGE, "--set", 0,
                                "'%s': expected SECTION.KEY=VALUE", assignment);
+    /* Text that is not UTF-8 is refused here as in a scenario file (and not
+     * echoed back). */
+    if (!resim_utf8_valid(section, strlen(section)) || !resim_utf8_valid(key, strlen(key)))
+        return resim_error_set(err, RESIM_EUSAGE, "--set", 0,
+                               "a section or key that is not UTF-8 text");
+    if (!resim_utf8_valid(value, strlen(value)))
+        return resim_error_set(err, RESIM_EUSAGE, "--set", 0,
+                               "[%s] %s: the value is not UTF-8 text", section, key);
     int rc = resim_ini_put(ini, section, key, value, "--set", 0, err);
     if (rc == RESIM_OK)
         rc = resim_ini_add_section(ini, section);

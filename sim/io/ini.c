@@ -2,6 +2,7 @@
 #include "resim/iniread.h"
 #include "resim/scenario.h"
 #include "resim/sidecar.h"
+#include "resim/utf8.h"
 
 #include <ini.h>
 #include <stdio.h>
