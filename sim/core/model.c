@@ -956,8 +956,8 @@ static ALWAYS_INLINE size_t lot_bin(const double *cum, const uint32_t *guide, do
 }
 
 
-static ALWAYS_INLINE void file_lots(resim_model *m, size_t *up, double *ring, double *lots, int s, size_t e,
-                      size_t pos, double a, double lot)
+static ALWAYS_INLINE void file_lots(resim_model *m, size_t *up, double *ring, double *lots,
+                                    int s, size_t e, size_t pos, double a, double lot)
 /* ring and lots: an importer's column; its month k is at k * N. */
 {
     if (a <= 0)

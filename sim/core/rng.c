@@ -134,11 +134,11 @@ philox_blocks_avx512(const resim_philox_state *st, unsigned long long n0, size_t
             k0 += PHILOX_W32_0;
             k1 += PHILOX_W32_1;
         }
-        const __m512d d[4] = {
-            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x3, magic)), two52), scale),
-            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x2, magic)), two52), scale),
-            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x1, magic)), two52), scale),
-            _mm512_mul_pd(_mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(x0, magic)), two52), scale)};
+        const __m512i w[4] = {x3, x2, x1, x0};
+        __m512d d[4];
+        for (int k = 0; k < 4; k++)
+            d[k] = _mm512_mul_pd(
+                _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(w[k], magic)), two52), scale);
         /* Blocks j .. j + 3, then j + 4 .. j + 7: their (w3, w2, w1, w0) in order. */
         store_blocks4(u + 4 * j, _mm512_extractf64x4_pd(d[0], 0), _mm512_extractf64x4_pd(d[1], 0),
                       _mm512_extractf64x4_pd(d[2], 0), _mm512_extractf64x4_pd(d[3], 0));
