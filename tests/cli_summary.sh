@@ -7,34 +7,21 @@
 # Usage: bash tests/cli_summary.sh path/to/resim   (from the repository root)
 set -u
 
-if [ $# -lt 1 ]; then
-    echo "usage: $0 path/to/resim" >&2
-    exit 2
-fi
-bin=$1
-[ -x "$bin" ] || { echo "not executable: $bin" >&2; exit 2; }
-[ -d scenarios ] || { echo "run from the repository root" >&2; exit 2; }
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+begin_test "$@"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/resim_cli_summary.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-no() { fail=$((fail + 1)); echo "FAIL: $*"; [ -s "$work/err" ] && sed 's/^/    stderr: /' "$work/err" | head -5; }
-check() { if "$@"; then ok; else no "$*"; fi; }
-
-"$bin" run scenarios/japan-2026.ini --by status -o "$work/a.csv" 2>/dev/null || no "run a"
+"$bin" run scenarios/japan-2026.ini --by status -o "$tmp/a.csv" 2>/dev/null || bad "run a"
 "$bin" run scenarios/japan-2026.ini --by status --set 2026-02.approval.watch=0.2 \
-    --set 2026-02.approval.none=0.2 -o "$work/b.csv" 2>/dev/null || no "run b"
-"$bin" run scenarios/baseline.ini -o "$work/plain.csv" 2>/dev/null || no "run plain"
+    --set 2026-02.approval.none=0.2 -o "$tmp/b.csv" 2>/dev/null || bad "run b"
+"$bin" run scenarios/baseline.ini -o "$tmp/plain.csv" 2>/dev/null || bad "run plain"
 
-"$bin" summary --csv "$work/a.csv" "$work/b.csv" >"$work/s.csv" 2>"$work/err"
-check test $? -eq 0
-check test ! -s "$work/err"
-check test "$(head -1 "$work/s.csv")" = \
+"$bin" summary --csv "$tmp/a.csv" "$tmp/b.csv" >"$tmp/s.csv" 2>"$tmp/err"
+check_cmd test $? -eq 0
+check_cmd test ! -s "$tmp/err"
+check_cmd test "$(head -1 "$tmp/s.csv")" = \
     "file,scenario,element,group,min_availability,min_date,cum_shortfall,months_below,diff_min_availability,diff_cum_shortfall,diff_months_below"
 # 2 files x 7 elements x 3 groups.
-check test "$(($(wc -l <"$work/s.csv") - 1))" -eq 42
+check_cmd test "$(($(wc -l <"$tmp/s.csv") - 1))" -eq 42
 
 # The measures recomputed from the run CSV: availability from the summed
 # consumption and demand of the group's rows, the first month of the lowest.
@@ -59,54 +46,53 @@ expect() { # FILE ELEMENT GROUP-REGEX LABEL THRESHOLD SUMMARY.csv
         END { if (!found) exit 1 }' "$1" "$6"
 }
 for el in Dy Tb Y; do
-    check expect "$work/a.csv" $el all all 0.9 "$work/s.csv"
-    check expect "$work/a.csv" $el control control 0.9 "$work/s.csv"
-    check expect "$work/a.csv" $el 'none|watch' none+watch 0.9 "$work/s.csv"
-    check expect "$work/b.csv" $el 'none|watch' none+watch 0.9 "$work/s.csv"
+    check_cmd expect "$tmp/a.csv" $el all all 0.9 "$tmp/s.csv"
+    check_cmd expect "$tmp/a.csv" $el control control 0.9 "$tmp/s.csv"
+    check_cmd expect "$tmp/a.csv" $el 'none|watch' none+watch 0.9 "$tmp/s.csv"
+    check_cmd expect "$tmp/b.csv" $el 'none|watch' none+watch 0.9 "$tmp/s.csv"
 done
-"$bin" summary --csv --threshold 0.97 "$work/a.csv" >"$work/s97.csv" 2>"$work/err"
-check expect "$work/a.csv" Dy all all 0.97 "$work/s97.csv"
-check expect "$work/a.csv" Dy 'none|watch' none+watch 0.97 "$work/s97.csv"
+"$bin" summary --csv --threshold 0.97 "$tmp/a.csv" >"$tmp/s97.csv" 2>"$tmp/err"
+check_cmd expect "$tmp/a.csv" Dy all all 0.97 "$tmp/s97.csv"
+check_cmd expect "$tmp/a.csv" Dy 'none|watch' none+watch 0.97 "$tmp/s97.csv"
 # A higher threshold never counts fewer months.
-check awk -F, -v a="$work/a.csv" 'FNR == 1 { next } FNR == NR { n[$3 $4] = $8; next }
+check_cmd awk -F, -v a="$tmp/a.csv" 'FNR == 1 { next } FNR == NR { n[$3 $4] = $8; next }
     $1 == a && $8 > n[$3 $4] { bad = 1 } $1 == a { seen++ } END { exit bad || seen != 21 }' \
-    "$work/s97.csv" "$work/s.csv"
+    "$tmp/s97.csv" "$tmp/s.csv"
 
 # Differences: zero for the first file, second minus first for the others;
 # lower approvals lower the lowest Dy availability of everyone else.
-check awk -F, -v a="$work/a.csv" 'NR == 1 { next } $1 == a && ($9 != 0 || $10 != 0 || $11 != 0) { bad = 1 }
+check_cmd awk -F, -v a="$tmp/a.csv" 'NR == 1 { next } $1 == a && ($9 != 0 || $10 != 0 || $11 != 0) { bad = 1 }
     { key = $3 "," $4 } $1 == a { lo[key] = $5; cu[key] = $7; mb[key] = $8; next }
     { d = $5 - lo[key] - $9; e = $7 - cu[key] - $10; if (d < 0) d = -d; if (e < 0) e = -e
       if (d > 1e-12 || e > 1e-9 || $8 - mb[key] != $11) bad = 1 }
     $3 == "Dy" && $4 == "none+watch" && $9 >= 0 { bad = 1 }
-    END { exit bad }' "$work/s.csv"
+    END { exit bad }' "$tmp/s.csv"
 
 # The text form: one block per file, one line per element and group.
-"$bin" summary "$work/a.csv" "$work/b.csv" >"$work/s.txt" 2>"$work/err"
-check test "$(grep -c '^Dy ' "$work/s.txt")" -eq 6
-check grep -q '^Dy   control list ' "$work/s.txt"
-check grep -q '^Dy   everyone else .* pp ' "$work/s.txt"
-check grep -q 'months < 90%' "$work/s.txt"
+"$bin" summary "$tmp/a.csv" "$tmp/b.csv" >"$tmp/s.txt" 2>"$tmp/err"
+check_cmd test "$(grep -c '^Dy ' "$tmp/s.txt")" -eq 6
+check_cmd grep -q '^Dy   control list ' "$tmp/s.txt"
+check_cmd grep -q '^Dy   everyone else .* pp ' "$tmp/s.txt"
+check_cmd grep -q 'months < 90%' "$tmp/s.txt"
 
 # A run without status groups: a note on stderr, the `all` lines only.
-"$bin" summary "$work/plain.csv" >"$work/p.txt" 2>"$work/err"
-check test $? -eq 0
-check grep -q "$work/plain.csv has no status groups (run it with --by status)" "$work/err"
-check test "$(grep -c 'all importers' "$work/p.txt")" -eq 7
-check test "$(grep -c 'control list' "$work/p.txt")" -eq 0
+"$bin" summary "$tmp/plain.csv" >"$tmp/p.txt" 2>"$tmp/err"
+check_cmd test $? -eq 0
+check_cmd grep -q "$tmp/plain.csv has no status groups (run it with --by status)" "$tmp/err"
+check_cmd test "$(grep -c 'all importers' "$tmp/p.txt")" -eq 7
+check_cmd test "$(grep -c 'control list' "$tmp/p.txt")" -eq 0
 
 # Refused: an ensemble summary, a missing file, a bad threshold, no file.
-"$bin" run scenarios/japan-2026.ini --replicates 3 -o "$work/ens.csv" 2>/dev/null
-"$bin" summary "$work/ens.csv" >/dev/null 2>"$work/err"
-check test $? -eq 1
-check grep -q "^resim: $work/ens.csv:1: not a run CSV of resim (no column demand" "$work/err"
-check test "$(wc -l <"$work/err")" -eq 1
-"$bin" summary "$work/nothing.csv" >/dev/null 2>"$work/err"
-check test $? -eq 1
-"$bin" summary --threshold 2 "$work/a.csv" >/dev/null 2>"$work/err"
-check test $? -eq 2
-"$bin" summary >/dev/null 2>"$work/err"
-check test $? -eq 2
+"$bin" run scenarios/japan-2026.ini --replicates 3 -o "$tmp/ens.csv" 2>/dev/null
+"$bin" summary "$tmp/ens.csv" >/dev/null 2>"$tmp/err"
+check_cmd test $? -eq 1
+check_cmd grep -q "^resim: $tmp/ens.csv:1: not a run CSV of resim (no column demand" "$tmp/err"
+check_cmd test "$(wc -l <"$tmp/err")" -eq 1
+"$bin" summary "$tmp/nothing.csv" >/dev/null 2>"$tmp/err"
+check_cmd test $? -eq 1
+"$bin" summary --threshold 2 "$tmp/a.csv" >/dev/null 2>"$tmp/err"
+check_cmd test $? -eq 2
+"$bin" summary >/dev/null 2>"$tmp/err"
+check_cmd test $? -eq 2
 
-echo "cli_summary: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish cli_summary
