@@ -609,6 +609,18 @@ static int lock_partial(int fd)
     return -1;
 }
 
+/* A stream on fd once it is locked; on failure fd is closed and errno kept. */
+static FILE *locked_stream(int fd, const char *mode)
+{
+    FILE *fp = lock_partial(fd) == 0 ? fdopen(fd, mode) : NULL;
+    if (fp == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return fp;
+}
+
 FILE *resim_partial_create(const char *path)
 {
     size_t n = strlen(path);
@@ -650,19 +662,7 @@ FILE *resim_partial_create(const char *path)
             errno = EBUSY;
         return NULL;
     }
-    if (lock_partial(fd) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return NULL;
-    }
-    FILE *fp = fdopen(fd, "w");
-    if (fp == NULL) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    return fp;
+    return locked_stream(fd, "w");
 }
 
 const char *resim_partial_strerror(int errnum)
@@ -692,19 +692,7 @@ FILE *resim_partial_reopen(const char *path)
         errno = EEXIST;
         return NULL;
     }
-    if (lock_partial(fd) != 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return NULL;
-    }
-    FILE *fp = fdopen(fd, "r+");
-    if (fp == NULL) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    return fp;
+    return locked_stream(fd, "r+");
 }
 
 int resim_partial_hold(const char *partial, const char *path)
